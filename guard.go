@@ -1,0 +1,282 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/guardsdk/guard/store"
+	"github.com/guardsdk/guard/store/memory"
+)
+
+// Guard is a configured security and monitoring layer: a pipeline of
+// stages, an event bus feeding sinks, and a backend for state. Build one
+// with New and share it: all methods are safe for concurrent use.
+type Guard struct {
+	cfg      config
+	proxies  proxyConfig
+	stages   []Stage
+	bus      *bus
+	store    store.Store
+	ownStore bool
+	needTime bool // a sink wants request_done, so requests are timed
+
+	closing   atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New builds a Guard. With no options it runs on in-memory defaults:
+// correlation ids on, panics recovered, no trusted proxies, a store/memory
+// backend. An invalid option makes New fail with an error naming the
+// option and the bad value; an unreachable store makes it fail within the
+// startup timeout (WithStartupCheck).
+func New(opts ...Option) (*Guard, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("guard: New: nil option")
+		}
+		if err := o.apply(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	g := &Guard{cfg: cfg}
+	trusted, err := parseTrustedProxies(cfg.trusted)
+	if err != nil { // validated by the option already; kept for safety
+		return nil, fmt.Errorf("guard: WithTrustedProxies: %w", err)
+	}
+	g.proxies = proxyConfig{trusted: trusted, headers: cfg.proxyHeaders}
+
+	g.store = cfg.store
+	if g.store == nil {
+		m, err := memory.New()
+		if err != nil {
+			return nil, fmt.Errorf("guard: default store: %w", err)
+		}
+		g.store, g.ownStore = m, true
+	} else if cfg.startupCheck {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.startupTimeout)
+		err := g.store.Ping(ctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("guard: WithStore: backend not reachable within %v: %w", cfg.startupTimeout, err)
+		}
+	}
+
+	if cfg.correlation {
+		g.stages = append(g.stages, &correlateStage{header: cfg.requestIDHdr})
+	}
+	g.stages = append(g.stages, cfg.stages...)
+	slices.SortStableFunc(g.stages, func(a, b Stage) int { return int(phaseOf(a) - phaseOf(b)) })
+
+	subs := make([]*subscription, len(cfg.sinks))
+	for i, s := range cfg.sinks {
+		subs[i] = &subscription{sink: s.sink, kinds: s.kinds}
+	}
+	g.bus = newBus(subs, cfg.queue)
+	g.needTime = g.bus.wants(KindRequestDone)
+
+	env := Env{Store: g.store, Now: cfg.now, Publish: g.Publish}
+	for _, s := range g.stages {
+		if in, ok := s.(Initializer); ok {
+			if err := in.Init(env); err != nil {
+				g.abort()
+				return nil, fmt.Errorf("guard: stage %s: %w", s.Name(), err)
+			}
+		}
+	}
+	for _, s := range cfg.sinks {
+		if in, ok := s.sink.(Initializer); ok {
+			if err := in.Init(env); err != nil {
+				g.abort()
+				return nil, fmt.Errorf("guard: sink %T: %w", s.sink, err)
+			}
+		}
+	}
+	return g, nil
+}
+
+// abort releases what New started when a later step fails.
+func (g *Guard) abort() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = g.Close(ctx)
+}
+
+func (g *Guard) now() time.Time { return g.cfg.now() }
+
+// Store returns the Guard's backend.
+func (g *Guard) Store() store.Store { return g.store }
+
+// Stages returns the names of the pipeline's stages, in order.
+func (g *Guard) Stages() []string {
+	names := make([]string, len(g.stages))
+	for i, s := range g.stages {
+		names[i] = s.Name()
+	}
+	return names
+}
+
+// Publish emits an event that belongs to no request. It never blocks.
+func (g *Guard) Publish(ev Event) {
+	if !g.bus.wants(ev.Kind) {
+		return
+	}
+	if ev.Time.IsZero() {
+		ev.Time = g.now()
+	}
+	g.bus.publish(ev)
+}
+
+// BusStats reports how many events were published and dropped.
+func (g *Guard) BusStats() BusStats { return g.bus.stats() }
+
+// Closing reports whether Close has begun; readiness checks turn failing
+// then so that load balancers drain traffic.
+func (g *Guard) Closing() bool { return g.closing.Load() }
+
+// Close stops the Guard: it stops accepting events, delivers what is
+// queued to the sinks until ctx ends, then closes stages and sinks that
+// implement Closer and the store the Guard created itself. It is
+// idempotent: later calls return the first call's result. Requests still
+// in flight keep working; their events are dropped and counted.
+func (g *Guard) Close(ctx context.Context) error {
+	g.closeOnce.Do(func() {
+		g.closing.Store(true)
+		var errs []error
+		if err := g.bus.close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		for _, s := range g.stages {
+			if c, ok := s.(Closer); ok {
+				if err := c.Close(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("guard: close stage %s: %w", s.Name(), err))
+				}
+			}
+		}
+		for _, s := range g.cfg.sinks {
+			if c, ok := s.sink.(Closer); ok {
+				if err := c.Close(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("guard: close sink %T: %w", s.sink, err))
+				}
+			}
+		}
+		if g.ownStore {
+			if err := g.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("guard: close store: %w", err))
+			}
+		}
+		g.closeErr = errors.Join(errs...)
+	})
+	return g.closeErr
+}
+
+// Begin builds the Request view for an adapter: it resolves the client
+// address through the trusted proxies and the scheme, and stamps the start
+// time when a sink wants request events. Adapters then call Check, run the
+// handler with the Request as its context, and call Finish.
+func (g *Guard) Begin(in Incoming) *Request {
+	r := &Request{}
+	g.begin(r, &in)
+	return r
+}
+
+func (g *Guard) begin(r *Request, in *Incoming) {
+	r.g = g
+	r.parent = in.Context
+	if r.parent == nil {
+		r.parent = context.Background()
+	}
+	r.Method = in.Method
+	r.Route = in.Route
+	if r.Route == "" {
+		r.Route = RouteUnmatched
+	}
+	r.Host, r.Path, r.RawQuery = in.Host, in.Path, in.RawQuery
+	r.Peer = in.Peer
+	r.ClientIP = g.proxies.resolve(in.Peer, in.Header)
+	r.Header, r.Response, r.Body = in.Header, in.ResponseHeader, in.Body
+	r.ContentLength = in.ContentLength
+	switch {
+	case in.TLS:
+		r.Scheme = "https"
+	default:
+		r.Scheme = "http"
+		if p := g.proxies.forwardedProto(in.Peer, in.Header); p != "" {
+			r.Scheme = p
+		}
+	}
+	if g.needTime {
+		r.start = g.now()
+	}
+}
+
+// Check runs the pipeline's stages in order and returns the first denial,
+// or Allow. A denial is also published as a KindDenied event.
+func (g *Guard) Check(r *Request) Decision {
+	for _, s := range g.stages {
+		d := s.Check(r)
+		if d.Status != 0 {
+			d.Stage = s.Name()
+			if g.bus.wants(KindDenied) {
+				r.Emit(Event{Kind: KindDenied, Stage: d.Stage, Status: d.StatusCode(), Reason: d.Reason})
+			}
+			return d
+		}
+	}
+	return Decision{}
+}
+
+// Finish publishes the request_done event: status, bytes written and
+// duration. Adapters call it once the response is written.
+func (g *Guard) Finish(r *Request, status int, bytesOut int64) {
+	if !g.needTime {
+		return
+	}
+	now := g.now()
+	ev := Event{Kind: KindRequestDone, Time: now, Status: status, BytesIn: r.ContentLength, BytesOut: bytesOut}
+	if !r.start.IsZero() {
+		ev.Duration = now.Sub(r.start)
+	}
+	r.fill(&ev)
+	g.bus.publish(ev)
+}
+
+// RecoverEnabled reports whether adapters should recover handler panics.
+func (g *Guard) RecoverEnabled() bool { return g.cfg.recover }
+
+// Recovered turns a recovered panic value into the 500 Decision adapters
+// render, and publishes a KindPanic event carrying the value and stack.
+// For http.ErrAbortHandler it returns false: the adapter must re-panic.
+func (g *Guard) Recovered(r *Request, p any) (Decision, bool) {
+	if p == http.ErrAbortHandler {
+		return Decision{}, false
+	}
+	if g.bus.wants(KindPanic) {
+		err, ok := p.(error)
+		if !ok {
+			err = fmt.Errorf("%v", p)
+		}
+		r.Emit(Event{
+			Kind:   KindPanic,
+			Stage:  "recover",
+			Status: http.StatusInternalServerError,
+			Reason: ReasonPanic,
+			Err:    fmt.Errorf("guard: handler panic: %w", err),
+			Attrs:  []Attr{{Key: "stack", Value: string(debug.Stack())}},
+		})
+	}
+	return Decision{
+		Status: http.StatusInternalServerError,
+		Reason: ReasonPanic,
+		Detail: "The server could not complete the request.",
+		Stage:  "recover",
+	}, true
+}

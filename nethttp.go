@@ -1,0 +1,240 @@
+package guard
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+)
+
+// routeFinder is what *http.ServeMux offers: the pattern a request will
+// match, without serving it.
+type routeFinder interface {
+	Handler(r *http.Request) (h http.Handler, pattern string)
+}
+
+// Handler returns next wrapped in the Guard's pipeline: the net/http
+// middleware.
+//
+// The route template comes from r.Pattern when a ServeMux routed the
+// request before the Guard (a per-route wrap), or, when next is itself a
+// *http.ServeMux (or anything with its Handler(*http.Request) method),
+// from asking it which pattern the request will match, before any stage
+// runs. The template is kept in the Request view, which the handler's
+// context carries, so it survives r.WithContext copies made by other
+// middleware. Requests no pattern matches get RouteUnmatched.
+func (g *Guard) Handler(next http.Handler) http.Handler {
+	rf, _ := next.(routeFinder)
+	return &httpHandler{g: g, next: next, router: rf}
+}
+
+// patternPath strips the method from a ServeMux pattern ("GET /notes/{id}"
+// becomes "/notes/{id}"), so templates look alike across frameworks and
+// methods stay a separate attribute.
+func patternPath(p string) string {
+	if p == "" || p[0] == '/' {
+		return p
+	}
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case ' ', '\t':
+			j := i
+			for j < len(p) && (p[j] == ' ' || p[j] == '\t') {
+				j++
+			}
+			return p[j:]
+		case '/':
+			return p // a host pattern: "example.com/path"
+		}
+	}
+	return p
+}
+
+// Middleware is Handler in the func(http.Handler) http.Handler shape
+// routers expect.
+func (g *Guard) Middleware() func(http.Handler) http.Handler { return g.Handler }
+
+type httpHandler struct {
+	g      *Guard
+	next   http.Handler
+	router routeFinder
+}
+
+// httpExchange holds everything guard needs for one net/http request in
+// one allocation: the Request view, the status-recording writer and the
+// buffered body.
+type httpExchange struct {
+	req  Request
+	w    responseWriter
+	hr   *http.Request
+	body []byte
+	berr error
+	read bool
+}
+
+func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g := h.g
+	ex := &httpExchange{hr: r}
+	ex.w.ResponseWriter = w
+	route := r.Pattern
+	if route == "" && h.router != nil {
+		_, route = h.router.Handler(r)
+	}
+	route = patternPath(route)
+	in := Incoming{
+		Context:        r.Context(),
+		Method:         r.Method,
+		Route:          route,
+		Host:           r.Host,
+		Path:           r.URL.EscapedPath(),
+		RawQuery:       r.URL.RawQuery,
+		TLS:            r.TLS != nil,
+		Peer:           PeerAddr(r.RemoteAddr),
+		Header:         r.Header,
+		ResponseHeader: w.Header(),
+		ContentLength:  r.ContentLength,
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		in.Body = ex
+	}
+	g.begin(&ex.req, &in)
+	if g.cfg.recover {
+		defer ex.recover()
+	}
+	if d := g.Check(&ex.req); d.Status != 0 {
+		WriteProblem(&ex.w, d)
+		g.Finish(&ex.req, ex.w.status, ex.w.written)
+		return
+	}
+	h.next.ServeHTTP(&ex.w, r.WithContext(&ex.req))
+	g.Finish(&ex.req, ex.w.statusOrOK(), ex.w.written)
+}
+
+func (ex *httpExchange) recover() {
+	p := recover()
+	if p == nil {
+		return
+	}
+	d, ok := ex.req.g.Recovered(&ex.req, p)
+	if !ok {
+		panic(p)
+	}
+	if ex.w.status != 0 {
+		// The response has started: the status cannot change. Abort the
+		// connection so the client sees a truncated response, not a
+		// complete-looking one.
+		ex.req.g.Finish(&ex.req, http.StatusInternalServerError, ex.w.written)
+		panic(http.ErrAbortHandler)
+	}
+	WriteProblem(&ex.w, d)
+	ex.req.g.Finish(&ex.req, ex.w.status, ex.w.written)
+}
+
+// ReadBody implements BodyReader for net/http: it buffers the body and
+// replaces r.Body so the handler reads the same bytes.
+func (ex *httpExchange) ReadBody(limit int64) ([]byte, error) {
+	if ex.read {
+		if ex.berr == nil && int64(len(ex.body)) > limit {
+			return nil, ErrBodyTooLarge
+		}
+		return ex.body, ex.berr
+	}
+	ex.read = true
+	b, err := io.ReadAll(io.LimitReader(ex.hr.Body, limit+1))
+	switch {
+	case err != nil:
+		ex.berr = fmt.Errorf("guard: reading request body: %w", err)
+	case int64(len(b)) > limit:
+		ex.berr = ErrBodyTooLarge
+	default:
+		ex.body = b
+		ex.hr.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return ex.body, ex.berr
+}
+
+// WriteProblem writes d as an RFC 9457 problem response on w, with
+// Content-Type application/problem+json, nosniff and no-store.
+func WriteProblem(w http.ResponseWriter, d Decision) {
+	SetProblemHeaders(w.Header())
+	w.WriteHeader(d.StatusCode())
+	_, _ = w.Write(d.ProblemJSON())
+}
+
+// SetProblemHeaders sets the headers of a problem response.
+func SetProblemHeaders(h HeaderWriter) {
+	h.Set("Content-Type", ContentTypeProblem)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+}
+
+// responseWriter records the status and the bytes written. It exposes the
+// writer it wraps through Unwrap (for http.ResponseController) and passes
+// Flush, Hijack and ReadFrom through.
+type responseWriter struct {
+	http.ResponseWriter
+	status  int
+	written int64
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
+}
+
+func (w *responseWriter) statusOrOK() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *responseWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := w.ResponseWriter.(http.Hijacker); ok {
+		if w.status == 0 {
+			w.status = http.StatusSwitchingProtocols
+		}
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("guard: the underlying ResponseWriter does not support hijacking")
+}
+
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	var n int64
+	var err error
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{w.ResponseWriter}, src)
+	}
+	w.written += n
+	return n, err
+}
