@@ -26,6 +26,7 @@ type Guard struct {
 	store    store.Store
 	ownStore bool
 	needTime bool // a sink wants request_done, so requests are timed
+	attach   bool // the Request view is installed as the handler's context
 
 	closing   atomic.Bool
 	closeOnce sync.Once
@@ -82,6 +83,7 @@ func New(opts ...Option) (*Guard, error) {
 	}
 	g.bus = newBus(subs, cfg.queue)
 	g.needTime = g.bus.wants(KindRequestDone)
+	g.attach = len(g.stages) > 0 || cfg.contextView
 
 	env := Env{Store: g.store, Now: cfg.now, Publish: g.Publish}
 	for _, s := range g.stages {
@@ -177,6 +179,13 @@ func (g *Guard) Close(ctx context.Context) error {
 	})
 	return g.closeErr
 }
+
+// AttachContext reports whether adapters install the Request view as the
+// handler's context: when the pipeline has at least one stage (the default
+// correlate stage counts) or WithRequestContext(true) was given. With every
+// stage off and no such option there is nothing for a handler to read, and
+// the adapters save the context copy.
+func (g *Guard) AttachContext() bool { return g.attach }
 
 // Begin builds the Request view for an adapter: it resolves the client
 // address through the trusted proxies and the scheme, and stamps the start

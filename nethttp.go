@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 )
 
 // routeFinder is what *http.ServeMux offers: the pattern a request will
@@ -28,7 +30,8 @@ type routeFinder interface {
 // middleware. Requests no pattern matches get RouteUnmatched.
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	rf, _ := next.(routeFinder)
-	return &httpHandler{g: g, next: next, router: rf}
+	_, isMux := next.(*http.ServeMux)
+	return &httpHandler{g: g, next: next, router: rf, isMux: isMux}
 }
 
 // patternPath strips the method from a ServeMux pattern ("GET /notes/{id}"
@@ -61,11 +64,13 @@ type httpHandler struct {
 	g      *Guard
 	next   http.Handler
 	router routeFinder
+	isMux  bool
 }
 
 // httpExchange holds everything guard needs for one net/http request in
 // one allocation: the Request view, the status-recording writer and the
-// buffered body.
+// buffered body. When the view is not installed as the handler's context
+// (AttachContext), nothing outlives ServeHTTP and exchanges are pooled.
 type httpExchange struct {
 	req  Request
 	w    responseWriter
@@ -75,13 +80,36 @@ type httpExchange struct {
 	read bool
 }
 
+var exchangePool = sync.Pool{New: func() any { return new(httpExchange) }}
+
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g := h.g
-	ex := &httpExchange{hr: r}
+	var ex *httpExchange
+	if g.attach {
+		// The view escapes into the handler's context, which handlers may
+		// hand to goroutines that outlive the request: never recycled.
+		ex = new(httpExchange)
+	} else {
+		ex = exchangePool.Get().(*httpExchange)
+		defer func() {
+			*ex = httpExchange{}
+			exchangePool.Put(ex)
+		}()
+	}
+	ex.hr = r
 	ex.w.ResponseWriter = w
+	next := h.next
 	route := r.Pattern
 	if route == "" && h.router != nil {
-		_, route = h.router.Handler(r)
+		hh, pattern := h.router.Handler(r)
+		if h.isMux && pattern != "" && strings.IndexByte(pattern, '{') < 0 {
+			// A pattern without wildcards has no path values to set, so
+			// the matched handler can be called directly: one routing,
+			// not two. Wildcard routes go through the mux again, which
+			// sets their path values.
+			r.Pattern, next = pattern, hh
+		}
+		route = pattern
 	}
 	route = patternPath(route)
 	in := Incoming{
@@ -109,7 +137,10 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.Finish(&ex.req, ex.w.status, ex.w.written)
 		return
 	}
-	h.next.ServeHTTP(&ex.w, r.WithContext(&ex.req))
+	if g.attach {
+		r = r.WithContext(&ex.req)
+	}
+	next.ServeHTTP(&ex.w, r)
 	g.Finish(&ex.req, ex.w.statusOrOK(), ex.w.written)
 }
 

@@ -50,6 +50,7 @@ type config struct {
 	now            func() time.Time
 	startupTimeout time.Duration
 	startupCheck   bool
+	contextView    bool
 }
 
 func defaultConfig() config {
@@ -226,6 +227,17 @@ func WithRequestIDHeader(name string) Option {
 func WithRecover(on bool) Option {
 	return optionFunc(func(c *config) error {
 		c.recover = on
+		return nil
+	})
+}
+
+// WithRequestContext makes adapters install the Request view as the
+// handler's context even when the pipeline has no stage, so that
+// FromContext, ClientIP, Route and Principal work in handlers of a Guard
+// with every stage off. With at least one stage it is always installed.
+func WithRequestContext(on bool) Option {
+	return optionFunc(func(c *config) error {
+		c.contextView = on
 		return nil
 	})
 }
