@@ -22,6 +22,7 @@ type Guard struct {
 	cfg      config
 	proxies  proxyConfig
 	stages   []Stage
+	finish   []Finisher // stages implementing Finisher, in reverse order
 	bus      *bus
 	store    store.Store
 	ownStore bool
@@ -76,6 +77,11 @@ func New(opts ...Option) (*Guard, error) {
 	}
 	g.stages = append(g.stages, cfg.stages...)
 	slices.SortStableFunc(g.stages, func(a, b Stage) int { return int(phaseOf(a) - phaseOf(b)) })
+	for i := len(g.stages) - 1; i >= 0; i-- {
+		if f, ok := g.stages[i].(Finisher); ok {
+			g.finish = append(g.finish, f)
+		}
+	}
 
 	subs := make([]*subscription, len(cfg.sinks))
 	for i, s := range cfg.sinks {
@@ -243,9 +249,13 @@ func (g *Guard) Check(r *Request) Decision {
 	return Decision{}
 }
 
-// Finish publishes the request_done event: status, bytes written and
-// duration. Adapters call it once the response is written.
+// Finish calls the stages that implement Finisher, then publishes the
+// request_done event: status, bytes written and duration. Adapters call it
+// once the response is written.
 func (g *Guard) Finish(r *Request, status int, bytesOut int64) {
+	for _, f := range g.finish {
+		f.Finish(r, status, bytesOut)
+	}
 	if !g.needTime {
 		return
 	}

@@ -150,6 +150,23 @@ func WithPrincipal(fn func(r *Request) string) Option {
 	})
 }
 
+// WithOptions bundles several options into one, applied in order, so a
+// package can offer one guard.Option that adds a stage and its sinks
+// (telemetry.Option, for example).
+func WithOptions(opts ...Option) Option {
+	return optionFunc(func(c *config) error {
+		for _, o := range opts {
+			if o == nil {
+				return fmt.Errorf("guard: WithOptions: nil option")
+			}
+			if err := o.apply(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // WithStage adds a stage to the pipeline, ordered by its Phase.
 func WithStage(s Stage) Option {
 	return optionFunc(func(c *config) error {

@@ -130,6 +130,18 @@ func (r *Request) SetValue(key, value any) {
 	r.vals = append(r.vals, kv{key, value})
 }
 
+// WrapContext replaces the context r delegates to (for values, deadline
+// and cancellation) with wrap(current). Stages use it for libraries that
+// keep request data under their own unexported context keys, such as an
+// OpenTelemetry span or a Sentry hub, so that the handler's context
+// carries them. wrap must return a context derived from the one it is
+// given. Call it only from Check, before the handler runs.
+func (r *Request) WrapContext(wrap func(context.Context) context.Context) {
+	if ctx := wrap(r.parent); ctx != nil {
+		r.parent = ctx
+	}
+}
+
 // Principal returns the authenticated user id, from the function given
 // with WithPrincipal (called at most once per request) or SetPrincipal;
 // "" when anonymous. It never reads a client-supplied header by itself.

@@ -63,6 +63,20 @@ type Closer interface {
 	Close(ctx context.Context) error
 }
 
+// Finisher is implemented by stages that must see the end of every
+// request in the request path: the status and bytes written (ending a
+// span, releasing a gauge). Guard.Finish calls Finish on each Finisher, in
+// reverse pipeline order, before it publishes request_done. It is called
+// whether or not the stage's own Check ran (an earlier stage may have
+// denied), so a stage that needs to know marks the request with
+// Request.SetValue. Like Check it must be fast and must not panic.
+//
+// Finish is not called when the adapter never finishes the request: a
+// handler panic with WithRecover(false).
+type Finisher interface {
+	Finish(r *Request, status int, bytesOut int64)
+}
+
 // StageFunc builds a Stage from a name, a phase and a function.
 func StageFunc(name string, phase Phase, check func(*Request) Decision) Stage {
 	return &funcStage{name: name, phase: phase, check: check}
