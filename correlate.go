@@ -133,10 +133,17 @@ func ValidRequestID(s string) bool {
 // correlation, not secrets: they come from the runtime's per-thread
 // ChaCha8 generator, which is fast and never blocks.
 func newRequestID() string {
-	var b [16]byte
-	putUint64(b[:8], rand.Uint64())
-	putUint64(b[8:], rand.Uint64())
-	return hex.EncodeToString(b[:])
+	var b [32]byte
+	putRequestID(&b)
+	return string(b[:])
+}
+
+// putRequestID writes 32 random lowercase hex digits into b.
+func putRequestID(b *[32]byte) {
+	var raw [16]byte
+	putUint64(raw[:8], rand.Uint64())
+	putUint64(raw[8:], rand.Uint64())
+	hex.Encode(b[:], raw[:])
 }
 
 func putUint64(b []byte, v uint64) {

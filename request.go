@@ -81,6 +81,12 @@ type Request struct {
 	principal string
 	prinState uint8 // 0 unknown, 1 resolved
 	vals      []kv
+	// idBuf backs a generated CorrelationID and idHdr the echoed header
+	// value, so correlation costs no allocation. A Request is never reused
+	// once its view may have escaped (see Guard.AttachContext), so strings
+	// pointing here stay valid.
+	idBuf [32]byte
+	idHdr [1]string
 }
 
 type kv struct{ k, v any }

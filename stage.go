@@ -2,7 +2,10 @@ package guard
 
 import (
 	"context"
+	"encoding/hex"
+	"net/http"
 	"time"
+	"unsafe"
 
 	"github.com/guardsdk/guard/store"
 )
@@ -118,13 +121,21 @@ func (s *correlateStage) Check(r *Request) Decision {
 	}
 	if r.CorrelationID == "" {
 		if r.Trace.IsValid() {
-			r.CorrelationID = r.Trace.TraceID.String()
+			hex.Encode(r.idBuf[:], r.Trace.TraceID[:])
 		} else {
-			r.CorrelationID = newRequestID()
+			putRequestID(&r.idBuf)
 		}
+		r.CorrelationID = unsafe.String(&r.idBuf[0], len(r.idBuf))
 	}
-	if r.Response != nil {
-		r.Response.Set(s.header, r.CorrelationID)
+	switch h := r.Response.(type) {
+	case http.Header:
+		// s.header is canonical: assigning directly is what Set does,
+		// without allocating the one-element slice.
+		r.idHdr[0] = r.CorrelationID
+		h[s.header] = r.idHdr[:]
+	case nil:
+	default:
+		h.Set(s.header, r.CorrelationID)
 	}
 	return Decision{}
 }
