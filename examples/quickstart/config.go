@@ -1,0 +1,220 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/guardsdk/guard/store"
+	"github.com/guardsdk/guard/store/bolt"
+	"github.com/guardsdk/guard/store/memory"
+	guardredis "github.com/guardsdk/guard/store/redis"
+)
+
+// config is the validated command line.
+type config struct {
+	addr           string
+	store          string // memory, bolt or redis
+	boltPath       string
+	redis          redisTarget
+	trustedProxies []string
+}
+
+// errHelp: -h or -help was given; usage has been printed.
+var errHelp = flag.ErrHelp
+
+// parseFlags parses and validates args. Errors name the flag; the caller
+// exits 2 on them.
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	var redisAddr, proxies string
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.addr, "addr", ":8080", "listen `address` (host:port; port 0 picks a free port)")
+	fs.StringVar(&cfg.store, "store", "memory", "`backend` for users, sessions, notes and guard state: memory, bolt or redis")
+	fs.StringVar(&cfg.boltPath, "bolt-path", "quickstart.db", "bolt `file` for -store bolt")
+	fs.StringVar(&redisAddr, "redis-addr", "localhost:6379", "Redis `target` for -store redis: host:port, a redis:// or rediss:// URL, or a comma-separated host:port list for a Redis Cluster")
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated `CIDRs` or addresses of reverse proxies whose X-Forwarded-For is believed")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, errHelp
+		}
+		return cfg, fmt.Errorf("quickstart: %w (run with -h for usage)", err)
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("quickstart: unexpected argument %q: all settings are flags (run with -h for usage)", fs.Arg(0))
+	}
+	if err := validateListenAddr(cfg.addr); err != nil {
+		return cfg, fmt.Errorf("quickstart: invalid -addr %q: %v", cfg.addr, err)
+	}
+	switch cfg.store {
+	case "memory":
+	case "bolt":
+		if strings.TrimSpace(cfg.boltPath) == "" {
+			return cfg, errors.New(`quickstart: invalid -bolt-path "": a file path is required with -store bolt`)
+		}
+	case "redis":
+		t, err := parseRedisAddr(redisAddr)
+		if err != nil {
+			return cfg, fmt.Errorf("quickstart: invalid -redis-addr %q: %v", redisAddr, err)
+		}
+		cfg.redis = t
+	default:
+		return cfg, fmt.Errorf("quickstart: invalid -store %q: want memory, bolt or redis", cfg.store)
+	}
+	list, err := parseTrustedProxies(proxies)
+	if err != nil {
+		return cfg, fmt.Errorf("quickstart: invalid -trusted-proxies %q: %v", proxies, err)
+	}
+	cfg.trustedProxies = list
+	return cfg, nil
+}
+
+func validateListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port, such as :8080 or 127.0.0.1:0")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errors.New("the port must be a number from 0 to 65535")
+	}
+	return nil
+}
+
+// parseTrustedProxies splits a comma-separated list of CIDRs and single
+// addresses, checking each the way guard.WithTrustedProxies does.
+func parseTrustedProxies(s string) ([]string, error) {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if strings.Contains(item, "/") {
+			p, err := netip.ParsePrefix(item)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", item)
+			}
+			if p.Addr().Is4In6() && p.Bits() < 96 {
+				return nil, fmt.Errorf("IPv4-mapped prefix %q is shorter than /96", item)
+			}
+		} else if _, err := netip.ParseAddr(item); err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", item)
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+// redisTarget is a parsed -redis-addr: one server or a cluster.
+type redisTarget struct {
+	single  *goredis.Options
+	cluster *goredis.ClusterOptions
+}
+
+// parseRedisAddr accepts host:port, a redis://, rediss:// or unix:// URL
+// (go-redis's ParseURL: user, password, database number and options), or
+// a comma-separated list of host:port seeds of a Redis Cluster.
+func parseRedisAddr(s string) (redisTarget, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return redisTarget{}, errors.New("an address is required with -store redis")
+	case strings.Contains(s, "://"):
+		opt, err := goredis.ParseURL(s)
+		if err != nil {
+			return redisTarget{}, errors.New("not a valid redis:// URL (redis://[user:password@]host:port[/db])")
+		}
+		return redisTarget{single: opt}, nil
+	case strings.Contains(s, ","):
+		var seeds []string
+		for _, a := range strings.Split(s, ",") {
+			a = strings.TrimSpace(a)
+			if a == "" {
+				continue
+			}
+			if err := validateHostPort(a); err != nil {
+				return redisTarget{}, fmt.Errorf("cluster seed %q: %v", a, err)
+			}
+			seeds = append(seeds, a)
+		}
+		if len(seeds) == 0 {
+			return redisTarget{}, errors.New("no cluster seed address")
+		}
+		return redisTarget{cluster: &goredis.ClusterOptions{Addrs: seeds}}, nil
+	default:
+		if err := validateHostPort(s); err != nil {
+			return redisTarget{}, err
+		}
+		return redisTarget{single: &goredis.Options{Addr: s}}, nil
+	}
+}
+
+func validateHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return errors.New("want host:port, a redis:// URL, or a comma-separated host:port list for a cluster")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return errors.New("the port must be a number from 1 to 65535")
+	}
+	return nil
+}
+
+// client builds the go-redis client for t. ContextTimeoutEnabled lets the
+// store's short per-operation deadlines reach the socket.
+func (t redisTarget) client() goredis.UniversalClient {
+	if t.cluster != nil {
+		opt := *t.cluster
+		opt.ContextTimeoutEnabled = true
+		return goredis.NewClusterClient(&opt)
+	}
+	opt := *t.single
+	opt.ContextTimeoutEnabled = true
+	return goredis.NewClient(&opt)
+}
+
+// describe names the target without credentials, for messages.
+func (t redisTarget) describe() string {
+	if t.cluster != nil {
+		return "cluster " + strings.Join(t.cluster.Addrs, ",")
+	}
+	if t.single != nil {
+		return t.single.Addr
+	}
+	return ""
+}
+
+// openStore opens the backend cfg names. The caller closes it after
+// guard. A redis store closes its client with it.
+func openStore(cfg config) (store.Store, error) {
+	switch cfg.store {
+	case "bolt":
+		st, err := bolt.Open(cfg.boltPath)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	case "redis":
+		client := cfg.redis.client()
+		st, err := guardredis.New(client, guardredis.WithPrefix("guard:"), guardredis.WithCloseClient(true))
+		if err != nil {
+			_ = client.Close()
+			return nil, fmt.Errorf("redis at %s: %w", cfg.redis.describe(), err)
+		}
+		return st, nil
+	default:
+		st, err := memory.New()
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+}
