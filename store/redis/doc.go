@@ -1,0 +1,78 @@
+// Package redis is guard's shared implementation of store.Store, on a
+// single Redis, Redis with Sentinel failover, or Redis Cluster, through
+// go-redis v9 (imported here as goredis). It is the backend for state that
+// several processes must see: rate limits, lockouts and sessions of a
+// service that runs more than one replica.
+//
+//	client := goredis.NewUniversalClient(&goredis.UniversalOptions{
+//		Addrs:                 []string{"127.0.0.1:6379"},
+//		ContextTimeoutEnabled: true, // let WithTimeout bound socket I/O
+//	})
+//	defer client.Close()
+//	s, err := redis.New(client, redis.WithPrefix("myapp:"))
+//
+// # Keys
+//
+// Every key gets the prefix (DefaultPrefix, "guard:"; WithPrefix) and a
+// Redis Cluster hash tag: a key that already carries one ("rl:{user42}:n")
+// keeps it, any other key is wrapped whole ("{key}"); see Store.Key for
+// the exact rule. Capabilities that touch several keys in one script give
+// them the same tag, so the keys share a Cluster slot.
+//
+// # Atomicity and round trips
+//
+// Get, Set, Delete and Ping are one command each. Incr is one Lua script
+// (INCRBY, and PEXPIRE only when the key was created), CompareAndSwap is
+// one Lua script (GET, compare, SET): both atomic in one round trip.
+// Update is optimistic: WATCH, GET, fn, MULTI/SET or DEL/EXEC, retried up
+// to WithUpdateRetries times (DefaultUpdateRetries, 16) when another
+// client changed the key, then store.ErrConflict; fn may therefore run
+// several times. Store.Run runs any script by EVALSHA with a fallback to
+// EVAL on NOSCRIPT, for capabilities that need one-round-trip decisions.
+//
+// # Timeouts and failures
+//
+// Every operation runs under context.WithTimeout(ctx, WithTimeout)
+// (DefaultTimeout, 250ms). Network errors, timeouts and Redis's transient
+// states (LOADING, CLUSTERDOWN, TRYAGAIN, MASTERDOWN, READONLY, OOM, BUSY,
+// max clients, a closed client) return an error wrapping both
+// store.ErrUnavailable and the underlying error; capabilities apply their
+// failure policy on it. A write that failed this way may or may not have
+// been applied. A cancelled caller context is reported as
+// context.Canceled; go-redis applies deadlines, not cancellation, to a
+// socket read already in flight, so such a call still ends by the
+// timeout. New pings Redis within the timeout unless
+// WithStartupPing(false).
+//
+// The timeout bounds socket I/O only when the client was built with
+// ContextTimeoutEnabled: true. For other clients the Store waits for each
+// call in a goroutine and abandons it at the deadline (see New).
+//
+// # TTLs and values
+//
+// TTLs are set with PX, in milliseconds, measured by the Redis server's
+// clock; a TTL that is not a whole number of milliseconds is rounded up,
+// so sub-millisecond TTLs become 1ms. Expired keys are never returned:
+// Redis expires them itself. Values are binary-safe strings. Incr follows
+// Redis INCRBY: a non-integer value or an int64 overflow is an error
+// wrapping store.ErrNotInteger.
+//
+// # Durability and processes
+//
+// As durable as the Redis deployment: an acknowledged write is in the
+// primary's memory, and survives a Redis restart only through RDB
+// snapshots or the AOF (with appendfsync always for every write,
+// everysec for all but up to a second of them). Replication is
+// asynchronous, so a failover can lose writes the old primary
+// acknowledged. Any number of processes may share one Redis: the
+// operations above are atomic across all of them.
+//
+// # Ownership and errors
+//
+// The Store does not close the client given to New unless
+// WithCloseClient(true); after Close every method returns an error
+// wrapping store.ErrClosed. A missing key is store.ErrNotFound, returned
+// unwrapped; other errors read "store/redis: <op>: ...", wrapping the
+// store sentinels (ErrInvalidKey, ErrInvalidTTL, ErrClosed,
+// ErrUnavailable, ErrConflict, ErrNotInteger) and the go-redis error.
+package redis
