@@ -36,7 +36,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
 	var redisAddr, proxies string
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package's own messages are replaced by one line naming the
+	// flag; -h prints the usage.
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.addr, "addr", ":8080", "listen `address` (host:port; port 0 picks a free port)")
 	fs.StringVar(&cfg.store, "store", "memory", "`backend` for users, sessions, notes and guard state: memory, bolt or redis")
 	fs.StringVar(&cfg.boltPath, "bolt-path", "quickstart.db", "bolt `file` for -store bolt")
@@ -44,6 +46,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated `CIDRs` or addresses of reverse proxies whose X-Forwarded-For is believed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "Usage: quickstart [flags]\n\nA JSON notes API protected by guard.\n\nFlags:")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
 			return cfg, errHelp
 		}
 		return cfg, fmt.Errorf("quickstart: %w (run with -h for usage)", err)
