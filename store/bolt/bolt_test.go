@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/guardsdk/guard/store"
 	"github.com/guardsdk/guard/store/storetest"
@@ -91,7 +92,7 @@ func TestFileLock(t *testing.T) {
 		second.Close()
 		t.Fatal("second Open of a locked file succeeded")
 	}
-	if !errors.Is(err, ErrLocked) || !errors.Is(err, bbolt.ErrTimeout) {
+	if !errors.Is(err, ErrLocked) || !errors.Is(err, bberrors.ErrTimeout) {
 		t.Errorf("second Open: %v, want ErrLocked wrapping bbolt's timeout", err)
 	}
 	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "100ms") {

@@ -495,3 +495,25 @@ func TestClusterHashTags(t *testing.T) {
 		t.Errorf("20 untagged keys fell into only %d slots", len(seen))
 	}
 }
+
+func BenchmarkIncrParallel(b *testing.B) {
+	addr := os.Getenv(envAddr)
+	if addr == "" {
+		b.Skip("set GUARD_REDIS_ADDR to run Redis benchmarks")
+	}
+	c := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	defer c.Close()
+	s, err := New(c, WithPrefix("guardbench:"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = c.Del(ctx, s.Key("rl:{bench}:n")).Err() }()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Incr(ctx, "rl:{bench}:n", 1, time.Minute); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
