@@ -322,6 +322,7 @@ func TestConcurrentClients(t *testing.T) {
 }
 
 func TestNoteLimit(t *testing.T) {
+	t.Parallel()
 	c := newClient(t, startApp(t, memStore(t)))
 	c.signup("hoarder", password)
 	for i := range maxNotes {

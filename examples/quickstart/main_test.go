@@ -78,6 +78,7 @@ func TestParseFlags(t *testing.T) {
 // TestBinary builds the command and runs it the way a user or a script
 // does: start, wait for the listening line, use it, SIGTERM, exit 0.
 func TestBinary(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
