@@ -22,7 +22,7 @@ type Guard struct {
 	cfg      config
 	proxies  proxyConfig
 	stages   []Stage
-	finish   []Finisher // stages implementing Finisher, in reverse order
+	finish   []finisher // stages implementing Finisher, in reverse order
 	bus      *bus
 	store    store.Store
 	ownStore bool
@@ -79,7 +79,7 @@ func New(opts ...Option) (*Guard, error) {
 	slices.SortStableFunc(g.stages, func(a, b Stage) int { return int(phaseOf(a) - phaseOf(b)) })
 	for i := len(g.stages) - 1; i >= 0; i-- {
 		if f, ok := g.stages[i].(Finisher); ok {
-			g.finish = append(g.finish, f)
+			g.finish = append(g.finish, finisher{pos: i + 1, f: f})
 		}
 	}
 
@@ -236,7 +236,8 @@ func (g *Guard) begin(r *Request, in *Incoming) {
 // Check runs the pipeline's stages in order and returns the first denial,
 // or Allow. A denial is also published as a KindDenied event.
 func (g *Guard) Check(r *Request) Decision {
-	for _, s := range g.stages {
+	for i, s := range g.stages {
+		r.checked = i + 1
 		d := s.Check(r)
 		if d.Status != 0 {
 			d.Stage = s.Name()
@@ -249,12 +250,21 @@ func (g *Guard) Check(r *Request) Decision {
 	return Decision{}
 }
 
-// Finish calls the stages that implement Finisher, then publishes the
-// request_done event: status, bytes written and duration. Adapters call it
-// once the response is written.
+// finisher is a stage implementing Finisher and its 1-based position in
+// the pipeline.
+type finisher struct {
+	pos int
+	f   Finisher
+}
+
+// Finish calls Finish on the stages implementing Finisher whose Check ran,
+// then publishes the request_done event: status, bytes written and
+// duration. Adapters call it once the response is written.
 func (g *Guard) Finish(r *Request, status int, bytesOut int64) {
 	for _, f := range g.finish {
-		f.Finish(r, status, bytesOut)
+		if f.pos <= r.checked {
+			f.f.Finish(r, status, bytesOut)
+		}
 	}
 	if !g.needTime {
 		return

@@ -80,6 +80,7 @@ type Request struct {
 	start     time.Time
 	principal string
 	prinState uint8 // 0 unknown, 1 resolved
+	checked   int   // how many stages' Check ran (Finisher)
 	vals      []kv
 	// idBuf backs a generated CorrelationID and idHdr the echoed header
 	// value, so correlation costs no allocation. A Request is never reused

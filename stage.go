@@ -68,11 +68,10 @@ type Closer interface {
 
 // Finisher is implemented by stages that must see the end of every
 // request in the request path: the status and bytes written (ending a
-// span, releasing a gauge). Guard.Finish calls Finish on each Finisher, in
-// reverse pipeline order, before it publishes request_done. It is called
-// whether or not the stage's own Check ran (an earlier stage may have
-// denied), so a stage that needs to know marks the request with
-// Request.SetValue. Like Check it must be fast and must not panic.
+// span, releasing a gauge). Guard.Finish calls Finish, in reverse
+// pipeline order, on each Finisher whose Check ran for the request (not on
+// those after a denying stage), before it publishes request_done. Like
+// Check it must be fast and must not panic.
 //
 // Finish is not called when the adapter never finishes the request: a
 // handler panic with WithRecover(false).
