@@ -1,0 +1,2 @@
+// Package inspect is guard's input inspection stage.
+package inspect

@@ -1,0 +1,602 @@
+package inspect
+
+import (
+	"strings"
+
+	"github.com/corazawaf/libinjection-go"
+)
+
+// SQL injection reasons.
+const (
+	ReasonSQLFingerprint  = "sql_fingerprint"   // libinjection's token fingerprint matched
+	ReasonSQLUnion        = "sql_union_select"  // UNION [ALL] SELECT
+	ReasonSQLStacked      = "sql_stacked_query" // ; followed by a statement
+	ReasonSQLTautology    = "sql_boolean_logic" // OR/AND with a comparison after a breakout or of literals
+	ReasonSQLComment      = "sql_comment_breakout"
+	ReasonSQLFunction     = "sql_function"      // a function or object only SQL uses
+	ReasonSQLTimeDelay    = "sql_time_delay"    // WAITFOR DELAY, SLEEP(, BENCHMARK(
+	ReasonSQLExecComment  = "sql_exec_comment"  // MySQL /*! executable comment
+	ReasonSQLTypeCast     = "sql_type_cast"     // PostgreSQL ::int style casts
+	ReasonSQLSelect       = "sql_select"        // SELECT of *, @@var, a function or from a breakout
+	ReasonSQLClause       = "sql_clause"        // ORDER BY n, HAVING/GROUP BY after a breakout
+	ReasonSQLExec         = "sql_exec"          // EXEC master.., DECLARE @x
+	ReasonSQLFileAccess   = "sql_file_access"   // INTO OUTFILE, LOAD_FILE(
+	ReasonSQLSystemObject = "sql_system_object" // information_schema, sysobjects, ...
+)
+
+// sqlObjects are identifiers that name database internals; ordinary text
+// does not contain them.
+var sqlObjects = map[string]bool{
+	"information_schema": true, "sysobjects": true, "syscolumns": true, "sysusers": true,
+	"sysdatabases": true, "sysibm": true, "syscat": true, "sysprocesses": true, "sysxlogins": true,
+	"pg_shadow": true, "pg_user": true, "pg_catalog": true, "pg_database": true, "pg_tables": true,
+	"pg_group": true, "pg_roles": true, "pg_authid": true,
+	"all_tables": true, "all_tab_columns": true, "all_users": true, "user_tables": true,
+	"user_tab_columns": true, "dba_users": true, "v$version": true, "sqlite_master": true,
+	"sqlite_schema": true, "mysql": false, "msysobjects": true, "master..sysdatabases": true,
+	"xp_cmdshell": true, "xp_regread": true, "xp_regwrite": true, "xp_dirtree": true,
+	"xp_fileexist": true, "xp_servicecontrol": true, "sp_executesql": true, "sp_oacreate": true,
+	"sp_oamethod": true, "sp_password": true, "sp_addlogin": true, "sp_addsrvrolemember": true,
+	"sp_makewebtask": true, "sp_configure": true, "sp_helpdb": true, "sp_who": true,
+	"utl_http": true, "utl_inaddr": true, "utl_file": true, "dbms_pipe": true, "dbms_lock": true,
+	"dbms_xmlgen": true, "dbms_java": true, "dbms_sql": true, "sys_context": true, "sys_eval": true,
+	"sys_exec": true, "@@version": true, "@@servername": true, "@@hostname": true, "@@datadir": true,
+	"@@basedir": true, "@@microsoftversion": true, "@@language": true, "@@spid": true,
+	"current_user": true, "session_user": true, "system_user": true, "sysdummy1": true,
+}
+
+// sqlFuncs are functions whose call, name immediately followed by '(',
+// marks SQL; the value says whether a space before '(' still counts (true
+// for names no prose uses).
+var sqlFuncs = map[string]bool{
+	"sleep": false, "benchmark": true, "pg_sleep": true, "load_file": true, "extractvalue": true,
+	"updatexml": true, "group_concat": true, "concat_ws": true, "name_const": true, "make_set": true,
+	"unhex": true, "hex": false, "char": false, "chr": false, "nchar": false, "ascii": false,
+	"substring": false, "substr": false, "mid": false, "database": false, "version": false,
+	"user": false, "schema": false, "md5": false, "sha1": true, "ifnull": true, "isnull": false,
+	"nullif": true, "coalesce": true, "convert": false, "cast": false, "concat": false,
+	"elt": false, "floor": false, "rand": false, "randomblob": true, "sqlite_version": true,
+	"sqlite_compileoption_used": true, "sqlite_compileoption_get": true, "load_extension": true,
+	"lo_import": true, "lo_export": true, "lo_get": true, "pg_read_file": true, "pg_ls_dir": true,
+	"json_extract": true, "json_search": true, "json_depth": true, "json_keys": true,
+	"json_array": false, "jsonb_pretty": true, "json_build_object": true, "to_char": true,
+	"utl_inaddr.get_host_address": true, "dbms_pipe.receive_message": true, "current_user": true,
+	"session_user": true, "system_user": true, "sysdate": true, "db_name": true, "user_name": true,
+	"suser_name": true, "is_srvrolemember": true, "has_dbaccess": true, "current_database": true,
+	"geometrycollection": true, "multipoint": true, "polygon": false, "linestring": true,
+	"exp": false, "uncompress": true, "compress": false, "starts_with": true, "unistr": true,
+	"overlay": false, "group_concat_max_len": true, "ord": false, "waitfor": true, "xmltype": true,
+	"ctxsys.drithsx.sn": true, "count": false, "if": false, "iif": true, "case": false,
+}
+
+// sqlTypes are PostgreSQL type names after the :: cast operator.
+var sqlTypes = map[string]bool{
+	"int": true, "integer": true, "int4": true, "int8": true, "bigint": true, "text": true,
+	"bool": true, "boolean": true, "json": true, "jsonb": true, "varchar": true, "numeric": true,
+	"regclass": true, "oid": true, "bytea": true, "char": true, "float": true, "real": true,
+	"name": true, "xml": true,
+}
+
+var sqlStatements = map[string]bool{
+	"select": true, "insert": true, "update": true, "delete": true, "drop": true, "create": true,
+	"alter": true, "truncate": true, "declare": true, "exec": true, "execute": true,
+	"shutdown": true, "waitfor": true, "grant": true, "revoke": true, "backup": true, "set": true,
+	"copy": true, "desc": true, "describe": true, "replace": true, "rename": true, "load": true,
+	"handler": true, "call": true, "print": true, "union": true, "show": true, "use": true,
+	"merge": true, "analyze": true, "begin": true, "commit": true, "rollback": true, "do": true,
+}
+
+var sqlDDLObjects = map[string]bool{
+	"table": true, "database": true, "view": true, "function": true, "procedure": true,
+	"user": true, "index": true, "schema": true, "trigger": true, "login": true, "column": true,
+	"temporary": true, "if": true, "or": true, "event": true, "role": true,
+}
+
+// sqlCmp are comparison operators, word and symbolic.
+func isSQLCmp(t token) bool {
+	switch t.kind {
+	case tOp:
+		switch t.text {
+		case "=", "==", "!=", "<>", "<", ">", "<=", ">=", "<=>", "@>", "<@", "->", "->>", "#>", "#>>", "?|", "?&", "@?", "!<", "!>", "~*", "!~", "~", "===", "!==":
+			return true
+		}
+	case tWord:
+		switch t.text {
+		case "like", "rlike", "regexp", "is", "in", "between", "glob", "similar", "sounds", "notnull", "isnull", "match":
+			return true
+		}
+	case tPunct:
+		return t.text == "?"
+	}
+	return false
+}
+
+func isBoolOp(t token) bool {
+	switch t.kind {
+	case tWord:
+		return t.text == "or" || t.text == "and" || t.text == "xor" || t.text == "div"
+	case tOp:
+		return t.text == "||" || t.text == "&&"
+	}
+	return false
+}
+
+func isOperand(t token) bool {
+	switch t.kind {
+	case tNumber, tVar:
+		return true
+	case tWord:
+		return !sqlStatements[t.text] && !isBoolOp(t)
+	}
+	return false
+}
+
+// detectSQLi reports SQL injection in v, whose lower-cased form is lower.
+func detectSQLi(v, lower string, toks []token) (string, bool) {
+	if ok, _ := libinjection.IsSQLi(v); ok {
+		return ReasonSQLFingerprint, true
+	}
+	if r, ok := sqlRules(toks); ok {
+		return r, true
+	}
+	// Comments inside keywords ("un/**/ion sel/**/ect").
+	if strings.Contains(lower, "/*") {
+		stripped := stripBlockComments(lower)
+		if stripped != lower {
+			var buf [64]token
+			if r, ok := sqlRules(sqlLex(stripped, buf[:0])); ok {
+				return r, true
+			}
+		}
+	}
+	return "", false
+}
+
+func stripBlockComments(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "/*")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		j := strings.Index(s[i+2:], "*/")
+		if j < 0 {
+			return b.String()
+		}
+		s = s[i+2+j+2:]
+	}
+}
+
+// next returns the index of the first token at or after i that is not a
+// comment, or len(toks).
+func next(toks []token, i int) int {
+	for i < len(toks) && toks[i].kind == tComment && toks[i].text == "/*" {
+		i++
+	}
+	return i
+}
+
+func sqlRules(toks []token) (string, bool) {
+	breakout := false // a closing quote or paren has been seen: we are past the app's literal
+	depth := 0
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		n := next(toks, i+1)
+		var nt token
+		if n < len(toks) {
+			nt = toks[n]
+		}
+		switch t.kind {
+		case tComment:
+			if t.text == "/*!" {
+				return ReasonSQLExecComment, true
+			}
+			// A quote (and closing parens or ;) right before a comment:
+			// "admin'--", "1') #".
+			if t.text != "/*" && i > 0 && breakoutBefore(toks, i) && commentEndsInput(toks, i) {
+				return ReasonSQLComment, true
+			}
+		case tQuote:
+			if closingQuote(toks, i) {
+				breakout = true
+			}
+		case tVar:
+			if sqlObjects[t.text] {
+				return ReasonSQLSystemObject, true
+			}
+			if strings.HasPrefix(t.text, "@@") && len(t.text) > 2 {
+				return ReasonSQLSystemObject, true
+			}
+		case tOp:
+			if t.text == "::" && nt.kind == tWord && sqlTypes[nt.text] && i > 0 {
+				return ReasonSQLTypeCast, true
+			}
+			if isBoolOp(t) {
+				if r, ok := boolExpr(toks, n, breakout); ok {
+					return r, true
+				}
+			}
+		case tPunct:
+			switch t.text {
+			case "(":
+				depth++
+			case ")":
+				depth--
+				if depth < 0 {
+					breakout = true // closes a parenthesis the value did not open
+				}
+			case ";":
+				if nt.kind == tWord && sqlStatements[nt.text] && stackedStatement(toks, n) {
+					return ReasonSQLStacked, true
+				}
+			}
+		case tWord:
+			w := t.text
+			if sqlObjects[w] {
+				return ReasonSQLSystemObject, true
+			}
+			if spaced, ok := sqlFuncs[w]; ok && nt.kind == tPunct && nt.text == "(" {
+				if spaced || (n == i+1 && adjacent(toks, i)) {
+					switch w {
+					case "sleep", "benchmark", "pg_sleep", "waitfor":
+						return ReasonSQLTimeDelay, true
+					case "load_file", "lo_import", "lo_export", "pg_read_file", "pg_ls_dir":
+						return ReasonSQLFileAccess, true
+					case "char", "chr", "nchar", "ascii", "hex", "md5", "substring", "substr", "mid",
+						"database", "version", "user", "schema", "convert", "cast", "concat", "elt",
+						"floor", "rand", "exp", "polygon", "ord", "count", "if", "case", "compress",
+						"overlay", "sleep2", "isnull", "json_array":
+						// Common words: count them only with SQL around.
+						if !sqlContext(toks, i) {
+							continue
+						}
+					}
+					return ReasonSQLFunction, true
+				}
+			}
+			if isBoolOp(t) {
+				if r, ok := boolExpr(toks, n, breakout); ok {
+					return r, true
+				}
+			}
+			switch w {
+			case "union":
+				k := n
+				for k < len(toks) && (toks[k].text == "all" || toks[k].text == "distinct" || toks[k].text == "distinctrow" || toks[k].text == "(") {
+					k = next(toks, k+1)
+				}
+				if k < len(toks) && toks[k].text == "select" {
+					return ReasonSQLUnion, true
+				}
+			case "select":
+				if selectInjection(toks, i, n, breakout) {
+					return ReasonSQLSelect, true
+				}
+			case "waitfor":
+				if nt.text == "delay" || nt.text == "time" {
+					return ReasonSQLTimeDelay, true
+				}
+			case "exec", "execute":
+				if nt.kind == tVar || nt.text == "master" || nt.text == "immediate" ||
+					strings.HasPrefix(nt.text, "xp_") || strings.HasPrefix(nt.text, "sp_") ||
+					(nt.text == "(" && n+1 < len(toks) && toks[n+1].kind == tVar) {
+					return ReasonSQLExec, true
+				}
+			case "declare":
+				if nt.kind == tVar {
+					return ReasonSQLExec, true
+				}
+			case "into":
+				if nt.text == "outfile" || nt.text == "dumpfile" {
+					return ReasonSQLFileAccess, true
+				}
+			case "order", "group":
+				if nt.text == "by" {
+					k := next(toks, n+1)
+					if k >= len(toks) {
+						if breakout || i == 0 {
+							return ReasonSQLClause, true
+						}
+						continue
+					}
+					kt := toks[k]
+					if kt.kind == tNumber || (kt.kind == tWord && (kt.text == "if" || kt.text == "case")) || kt.text == "(" || (breakout && kt.kind == tComment) {
+						return ReasonSQLClause, true
+					}
+				}
+			case "having":
+				if k := next(toks, n+1); n < len(toks) && k < len(toks) && isOperand(toks[n]) && isSQLCmp(toks[k]) {
+					return ReasonSQLClause, true
+				}
+			case "procedure":
+				if nt.text == "analyse" || nt.text == "analyze" {
+					return ReasonSQLFunction, true
+				}
+			case "collate":
+				if breakout {
+					return ReasonSQLClause, true
+				}
+			case "shutdown":
+				if i > 0 && toks[i-1].text == ";" {
+					return ReasonSQLStacked, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// adjacent reports whether token i is directly followed, without space,
+// by token i+1 in the source.
+func adjacent(toks []token, i int) bool {
+	return i+1 < len(toks) && toks[i].pos+len(toks[i].text) == toks[i+1].pos
+}
+
+// breakoutBefore reports whether the tokens before the comment at i end a
+// literal: a quote, optionally followed by closing parens and semicolons.
+func breakoutBefore(toks []token, i int) bool {
+	for k := i - 1; k >= 0; k-- {
+		switch {
+		case toks[k].kind == tQuote:
+			return true
+		case toks[k].kind == tPunct && (toks[k].text == ")" || toks[k].text == ";"):
+			continue
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// commentEndsInput reports whether the comment at i cuts off the rest of
+// the application's query: it is the last token, and a "#" ends the value
+// or its line while "--" is followed by a space, a '-' or nothing, as
+// MySQL requires ("--INFANT" in a product search is not a comment).
+func commentEndsInput(toks []token, i int) bool {
+	if i != len(toks)-1 {
+		return false
+	}
+	return toks[i].follow == 0 || toks[i].follow == ' ' || toks[i].follow == '\n' ||
+		toks[i].follow == '\t' || toks[i].follow == '\r' || toks[i].follow == '-' || toks[i].follow == '+' ||
+		toks[i].text == "--" && (toks[i].follow == ';' || toks[i].follow == '\'' || toks[i].follow == '"')
+}
+
+// closingQuote reports whether the quote at i ends the application's
+// literal rather than being an apostrophe or an opening quote: it starts
+// the value (after spaces) or is glued to what precedes it, and is not the
+// apostrophe of a contraction ("it's", "don't").
+func closingQuote(toks []token, i int) bool {
+	t := toks[i]
+	if i == 0 {
+		return true
+	}
+	prev := toks[i-1]
+	if prev.pos+len(prev.text) != t.pos {
+		return false // preceded by a space: an opening quote
+	}
+	if t.text == "'" && prev.kind == tWord && i+1 < len(toks) && adjacent(toks, i) && toks[i+1].kind == tWord {
+		switch toks[i+1].text {
+		case "s", "t", "d", "ll", "re", "ve", "m":
+			return false
+		}
+	}
+	return true
+}
+
+// sqlContext reports whether the tokens around i carry other SQL syntax:
+// a quote, a SQL keyword, a comment or a comparison.
+func sqlContext(toks []token, i int) bool {
+	lo, hi := max(0, i-4), min(len(toks), i+8)
+	for k := lo; k < hi; k++ {
+		if k == i {
+			continue
+		}
+		t := toks[k]
+		switch t.kind {
+		case tQuote, tComment, tVar:
+			return true
+		case tWord:
+			if sqlStatements[t.text] || t.text == "from" || t.text == "where" || isBoolOp(t) {
+				return true
+			}
+			if _, ok := sqlFuncs[t.text]; ok && k+1 < len(toks) && toks[k+1].text == "(" {
+				return true
+			}
+		case tOp:
+			if isSQLCmp(t) || t.text == "||" {
+				return true
+			}
+		case tPunct:
+			if t.text == ";" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stackedStatement checks that the statement keyword at i starts a real
+// statement rather than a word of prose after a semicolon.
+func stackedStatement(toks []token, i int) bool {
+	k := next(toks, i+1)
+	if k >= len(toks) {
+		return true // ";drop" at the end: nothing else is needed
+	}
+	nt := toks[k]
+	if nt.kind == tComment {
+		return true
+	}
+	switch toks[i].text {
+	case "drop", "create", "alter", "truncate":
+		return nt.kind == tWord && sqlDDLObjects[nt.text] || nt.kind == tPunct && nt.text == "["
+	case "insert", "replace":
+		return nt.text == "into" || nt.text == "/*"
+	case "delete":
+		return nt.text == "from"
+	case "update":
+		k2 := next(toks, k+1)
+		return nt.kind == tWord && k2 < len(toks) && toks[k2].text == "set"
+	case "select":
+		return nt.kind != tWord || sqlFuncs[nt.text] || sqlObjects[nt.text] || nt.text == "if" ||
+			nt.text == "case" || nt.text == "null" || nt.text == "top" || nt.text == "distinct" ||
+			k+1 < len(toks) && (toks[k+1].text == "from" || toks[k+1].text == "(" || toks[k+1].text == ",")
+	case "declare", "set":
+		return nt.kind == tVar
+	case "exec", "execute":
+		return nt.kind == tVar || nt.text == "master" || nt.text == "immediate" || nt.text == "(" ||
+			strings.HasPrefix(nt.text, "xp_") || strings.HasPrefix(nt.text, "sp_")
+	case "waitfor":
+		return nt.text == "delay" || nt.text == "time"
+	case "shutdown":
+		return nt.text == "with"
+	case "grant", "revoke":
+		return nt.text == "all" || nt.text == "connect" || nt.text == "resource" || nt.text == "select" || nt.text == "dba"
+	case "backup":
+		return nt.text == "database" || nt.text == "log"
+	case "copy":
+		k2 := next(toks, k+1)
+		return k2 < len(toks) && (toks[k2].text == "from" || toks[k2].text == "to")
+	case "desc", "describe", "show":
+		k2 := next(toks, k+1)
+		return nt.kind == tWord && (k2 >= len(toks) || toks[k2].text == ";" || toks[k2].kind == tComment) ||
+			toks[i].text == "show" && (nt.text == "tables" || nt.text == "databases" || nt.text == "grants")
+	case "print":
+		return nt.kind == tVar
+	case "union":
+		return nt.text == "select" || nt.text == "all"
+	case "call", "do":
+		k2 := next(toks, k+1)
+		return nt.kind == tWord && k2 < len(toks) && toks[k2].text == "("
+	}
+	return false
+}
+
+// boolExpr looks at the expression after OR/AND/XOR at i. It is injection
+// when, after a breakout, a comparison or subquery follows; or when the
+// comparison is between literals or the same column ("or 1=1", "or a=a").
+func boolExpr(toks []token, i int, breakout bool) (string, bool) {
+	k := i
+	for k < len(toks) && (toks[k].text == "(" || toks[k].text == "not" || toks[k].text == "!") {
+		k = next(toks, k+1)
+	}
+	if k >= len(toks) {
+		return "", false
+	}
+	lhs := toks[k]
+	if lhs.kind == tWord {
+		if _, isFunc := sqlFuncs[lhs.text]; isFunc && k+1 < len(toks) && toks[k+1].text == "(" && breakout {
+			return ReasonSQLTautology, true
+		}
+		if lhs.text == "exists" || lhs.text == "select" {
+			return ReasonSQLTautology, true
+		}
+	}
+	// lhs may be a quoted literal: ' x '
+	lit := false
+	if lhs.kind == tQuote {
+		q := lhs.text
+		j := k + 1
+		for j < len(toks) && j < k+8 && !(toks[j].kind == tQuote && toks[j].text == q) {
+			j++
+		}
+		if j >= len(toks) || j >= k+8 {
+			return "", false
+		}
+		k, lit = j, true
+	} else if lhs.kind == tNumber {
+		lit = true
+	} else if !isOperand(lhs) {
+		return "", false
+	}
+	c := next(toks, k+1)
+	// PostgreSQL casts on the left side: '...'::jsonb
+	for c+1 < len(toks) && toks[c].text == "::" {
+		c = next(toks, c+2)
+	}
+	if c >= len(toks) {
+		// "' or 1" / "or 88": a dangling operand after a breakout.
+		return "", false
+	}
+	if !isSQLCmp(toks[c]) {
+		return "", false
+	}
+	symbolic := toks[c].kind == tOp || toks[c].text == "?"
+	if breakout && symbolic {
+		return ReasonSQLTautology, true
+	}
+	r := next(toks, c+1)
+	if breakout && r < len(toks) {
+		// After a breakout a word comparison ("or x like", "and id is")
+		// needs SQL on its right: a literal, NULL, a subquery.
+		switch rt := toks[r]; {
+		case rt.kind == tNumber, rt.kind == tQuote, rt.kind == tVar, rt.text == "(", rt.text == "null", rt.text == "not", rt.text == "true", rt.text == "false":
+			return ReasonSQLTautology, true
+		}
+	}
+	for r < len(toks) && (toks[r].text == "not" || toks[r].text == "null" && toks[c].text == "is") {
+		if toks[r].text == "null" {
+			return ReasonSQLTautology, true
+		}
+		r = next(toks, r+1)
+	}
+	if r >= len(toks) {
+		return "", false
+	}
+	rhs := toks[r]
+	switch {
+	case rhs.text == "(":
+		return ReasonSQLTautology, true
+	case lit && (rhs.kind == tNumber || rhs.kind == tQuote):
+		return ReasonSQLTautology, true
+	case lhs.kind == tWord && rhs.kind == tWord && lhs.text == rhs.text:
+		return ReasonSQLTautology, true
+	case lhs.kind == tWord && rhs.kind == tQuote:
+		// or name = '...: the value opens a literal like an injection does
+		return ReasonSQLTautology, true
+	}
+	// A comment or ; after the comparison ends the application's query.
+	for j := r + 1; j < len(toks) && j < r+4; j++ {
+		if toks[j].kind == tComment && toks[j].text != "/*" || toks[j].text == ";" {
+			return ReasonSQLTautology, true
+		}
+	}
+	return "", false
+}
+
+// selectInjection decides whether SELECT at i is injected SQL rather than
+// the word in prose or a search for "select x from y".
+func selectInjection(toks []token, i, n int, breakout bool) bool {
+	if n >= len(toks) {
+		return breakout && i > 0
+	}
+	nt := toks[n]
+	switch {
+	case nt.text == "*" || nt.kind == tVar || nt.text == "null" || nt.text == "top" || nt.text == "(":
+		return true
+	case nt.kind == tNumber && n+1 < len(toks) && toks[n+1].text == ",":
+		return true
+	case nt.kind == tWord:
+		if _, ok := sqlFuncs[nt.text]; ok && n+1 < len(toks) && toks[n+1].text == "(" {
+			return true
+		}
+		if sqlObjects[nt.text] || nt.text == "if" || nt.text == "case" {
+			return true
+		}
+	}
+	if breakout && i > 0 {
+		// After a quote or paren, SELECT followed by FROM within a few
+		// tokens is a subquery.
+		for k := n; k < len(toks) && k < n+8; k++ {
+			if toks[k].text == "from" {
+				return true
+			}
+		}
+		p := toks[i-1]
+		if p.kind == tQuote || p.text == "(" || p.text == ";" {
+			return true
+		}
+	}
+	return false
+}

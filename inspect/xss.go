@@ -1,0 +1,365 @@
+package inspect
+
+import (
+	"strings"
+
+	"github.com/corazawaf/libinjection-go"
+)
+
+// XSS reasons.
+const (
+	ReasonXSSFingerprint = "html_fingerprint" // libinjection's HTML5 tokenizer found script
+	ReasonXSSTag         = "html_script_tag"  // a tag that runs or loads script
+	ReasonXSSEvent       = "html_event_handler"
+	ReasonXSSScheme      = "script_uri"    // javascript:, vbscript:, data:text/html
+	ReasonXSSSink        = "js_sink"       // alert(, eval(, document.cookie, ...
+	ReasonXSSCSS         = "css_script"    // expression(, -moz-binding, behavior:
+	ReasonXSSTemplate    = "template_expr" // {{constructor.constructor(...)}}
+	ReasonXSSEntity      = "xml_entity"    // <!ENTITY ... SYSTEM
+)
+
+// dangerousTags run, load or redirect to script by themselves, or change
+// how the rest of the page is parsed.
+var dangerousTags = map[string]bool{
+	"script": true, "iframe": true, "frame": true, "frameset": true, "object": true,
+	"embed": true, "applet": true, "base": true, "meta": true, "link": true, "style": true,
+	"svg": false, "math": false, "html": true, "body": true, "xss": true, "layer": true,
+	"ilayer": true, "bgsound": true, "plaintext": true, "xmp": true, "noscript": true,
+	"template": true, "isindex": true, "vmlframe": true, "import": true, "portal": true,
+	"handler": true, "listener": true, "animate": true, "set": true, "foreignobject": true,
+	"noembed": true, "noframes": true, "iframe2": false, "xml": false, "video": false,
+	"audio": false, "marquee": false, "textarea": false, "title": false,
+}
+
+// eventStems are prefixes of DOM event handler names; "on" followed by one
+// of them and '=' is an event handler attribute even without a tag.
+var eventStems = []string{
+	"load", "error", "mouse", "click", "dblclick", "key", "focus", "blur", "change", "submit",
+	"reset", "select", "input", "abort", "drag", "drop", "scroll", "wheel", "touch", "pointer",
+	"animation", "transition", "before", "after", "begin", "end", "repeat", "resize", "unload",
+	"hashchange", "popstate", "pageshow", "pagehide", "message", "storage", "online", "offline",
+	"play", "pause", "seek", "volume", "timeupdate", "canplay", "ended", "durationchange",
+	"copy", "cut", "paste", "contextmenu", "toggle", "show", "invalid", "search", "readystate",
+	"propertychange", "filterchange", "start", "finish", "bounce", "activate", "deactivate",
+	"help", "zoom", "move", "wheel", "cellchange", "dataavailable", "datasetc", "errorupdate",
+	"rowe", "rows", "losecapture", "control", "layoutcomplete", "webkit", "moz", "forminput",
+	"formchange", "auxclick", "gotpointer", "lostpointer", "securitypolicy", "loadstart",
+	"progress", "suspend", "emptied", "stalled", "waiting", "ratechange", "cuechange",
+	"close", "cancel", "open", "visibility", "fullscreen", "slotchange", "encrypted",
+	"orientation", "device", "print", "language", "mark", "track", "svg", "timer", "content",
+}
+
+// detectXSS reports cross-site scripting in v; lower is v lower-cased and
+// compact is lower with whitespace and control characters removed.
+func detectXSS(v, lower, compact string) (string, bool) {
+	hasLT := strings.IndexByte(lower, '<') >= 0
+	if hasLT {
+		if r, ok := scanTags(lower); ok {
+			return r, true
+		}
+	}
+	if r, ok := scanSchemes(lower, compact); ok {
+		return r, true
+	}
+	if r, ok := scanEventAttr(lower, hasLT); ok {
+		return r, true
+	}
+	if r, ok := scanJS(lower, compact); ok {
+		return r, true
+	}
+	if libinjection.IsXSS(v) {
+		// libinjection also flags an XML declaration and bare style=
+		// attributes, which data fields carry innocently; require one of
+		// our own signs of script in that case.
+		if !xmlPrologOnly(lower) && (hasLT || strings.ContainsAny(lower, "\"'`(")) {
+			return ReasonXSSFingerprint, true
+		}
+	}
+	return "", false
+}
+
+// xmlPrologOnly reports whether the only markup in s is an XML
+// declaration or processing instruction ("<?xml ...?>") followed by
+// harmless elements.
+func xmlPrologOnly(s string) bool {
+	i := strings.Index(s, "<?xml")
+	if i < 0 {
+		return false
+	}
+	end := strings.Index(s[i:], "?>")
+	if end < 0 {
+		return true
+	}
+	rest := s[:i] + s[i+end+2:]
+	return !libinjection.IsXSS(rest)
+}
+
+func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' }
+
+func isAlnum(c byte) bool { return isAlpha(c) || '0' <= c && c <= '9' }
+
+// scanTags walks every '<' of lower-cased s and judges the tag after it.
+func scanTags(s string) (string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '<' {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (s[j] == ' ' || s[j] == '/' || s[j] == '!' || s[j] == '?' || s[j] == '%' || s[j] < 0x20) {
+			j++
+		}
+		k := j
+		for k < len(s) && (isAlnum(s[k]) || s[k] == ':' || s[k] == '-' || s[k] == '_') {
+			k++
+		}
+		if k == j {
+			continue
+		}
+		name := s[j:k]
+		if c := strings.LastIndexByte(name, ':'); c >= 0 {
+			name = name[c+1:] // <x:script xmlns:x=...>
+		}
+		if dangerousTags[name] && (k == len(s) || !isAlnum(s[k])) {
+			return ReasonXSSTag, true
+		}
+		if name == "entity" || name == "doctype" {
+			if strings.Contains(s[k:], "system") || strings.Contains(s[k:], "public") || strings.Contains(s[k:], "entity") {
+				return ReasonXSSEntity, true
+			}
+		}
+		// Attributes up to the end of the tag (or the value).
+		end := strings.IndexByte(s[k:], '>')
+		attrs := s[k:]
+		if end >= 0 {
+			attrs = s[k : k+end]
+		}
+		if eventIn(attrs, true) {
+			return ReasonXSSEvent, true
+		}
+		if strings.Contains(attrs, "style") && cssScript(attrs) {
+			return ReasonXSSCSS, true
+		}
+		if strings.Contains(attrs, "xlink:href") || strings.Contains(attrs, "formaction") || strings.Contains(attrs, "ev:handler") {
+			return ReasonXSSTag, true
+		}
+	}
+	return "", false
+}
+
+// eventIn finds an event handler attribute: "on" plus letters and '=',
+// not preceded by a letter. With any, every name counts (we are inside a
+// tag); otherwise only known event names.
+func eventIn(s string, any bool) bool {
+	for i := 0; i+3 < len(s); i++ {
+		if s[i] != 'o' || s[i+1] != 'n' || (i > 0 && isAlnum(s[i-1])) {
+			continue
+		}
+		k := i + 2
+		for k < len(s) && isAlpha(s[k]) {
+			k++
+		}
+		if k-i-2 < 3 {
+			continue
+		}
+		e := k
+		for e < len(s) && (s[e] == ' ' || s[e] < 0x20) {
+			e++
+		}
+		if e >= len(s) || s[e] != '=' || (e+1 < len(s) && s[e+1] == '=') {
+			continue
+		}
+		if any || knownEvent(s[i+2:k]) {
+			return true
+		}
+	}
+	return false
+}
+
+func knownEvent(name string) bool {
+	for _, st := range eventStems {
+		if strings.HasPrefix(name, st) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanEventAttr finds an attribute-breakout event handler outside a tag:
+// `" onmouseover=alert(1)`.
+func scanEventAttr(s string, hasLT bool) (string, bool) {
+	i := strings.Index(s, "on")
+	if i < 0 {
+		return "", false
+	}
+	// Only after a quote, slash or space, which is how an attribute is
+	// started when breaking out of another attribute's value.
+	for ; i >= 0 && i+2 < len(s); i = nextIndex(s, "on", i+2) {
+		if i > 0 {
+			p := s[i-1]
+			if !(p == '"' || p == '\'' || p == '`' || p == '/' || p == ' ' || p == '\t' || p == '\n' || p == '\f' || p == ';') {
+				continue
+			}
+		}
+		if eventIn(s[i:], false) {
+			// Prose says "on load=..."? Unlikely: the name must be glued.
+			return ReasonXSSEvent, true
+		}
+	}
+	return "", false
+}
+
+func nextIndex(s, sub string, from int) int {
+	if from >= len(s) {
+		return -1
+	}
+	j := strings.Index(s[from:], sub)
+	if j < 0 {
+		return -1
+	}
+	return from + j
+}
+
+// scanSchemes finds URLs with script schemes. compact has whitespace and
+// control characters removed ("jav\tascript:" is how browsers read it).
+func scanSchemes(lower, compact string) (string, bool) {
+	for _, sch := range [...]string{"javascript:", "vbscript:", "livescript:", "mocha:", "vbs:", "jscript:"} {
+		i := strings.Index(compact, sch)
+		if i < 0 {
+			continue
+		}
+		rest := compact[i+len(sch):]
+		if len(rest) == 0 {
+			// "javascript:" at the end is a fragment of a payload, unless
+			// it is prose ("learn javascript:").
+			if i == 0 || !isAlpha(compact[i-1]) {
+				if !strings.Contains(lower, sch+" ") {
+					return ReasonXSSScheme, true
+				}
+			}
+			continue
+		}
+		// Prose uses "JavaScript: the good parts"; script has code after it.
+		if j := strings.Index(lower, sch); j >= 0 && j+len(sch) < len(lower) && lower[j+len(sch)] == ' ' {
+			if !strings.ContainsAny(rest, "()=;`'\"[]{}/") {
+				continue
+			}
+		}
+		return ReasonXSSScheme, true
+	}
+	if i := strings.Index(compact, "data:"); i >= 0 {
+		rest := compact[i+5:]
+		if strings.HasPrefix(rest, "text/html") || strings.HasPrefix(rest, "image/svg") ||
+			strings.HasPrefix(rest, "application/x-") || strings.HasPrefix(rest, "text/javascript") ||
+			strings.HasPrefix(rest, "application/javascript") || strings.HasPrefix(rest, "text/xml") ||
+			strings.HasPrefix(rest, ",<") || (strings.HasPrefix(rest, ",") && strings.IndexByte(rest, '<') >= 0) {
+			return ReasonXSSScheme, true
+		}
+	}
+	return "", false
+}
+
+// cssScript finds script in CSS: IE's expression(), Mozilla's bindings,
+// behaviors and url(javascript:...).
+func cssScript(s string) bool {
+	return strings.Contains(s, "expression(") || strings.Contains(s, "-moz-binding") ||
+		strings.Contains(s, "behavior:") || strings.Contains(s, "behaviour:") ||
+		strings.Contains(s, "url(javascript") || strings.Contains(s, "url(\"javascript") ||
+		strings.Contains(s, "url('javascript") || strings.Contains(s, "@import")
+}
+
+// jsSinks are functions whose call in a parameter is the usual proof of
+// script execution. The bool says whether the name must be glued to the
+// parenthesis (prose says "please confirm (yes)").
+var jsSinks = []string{
+	"alert", "prompt", "confirm", "eval", "settimeout", "setinterval", "execscript",
+	"msgbox", "fromcharcode", "atob", "unescape", "import", "fetch", "write", "writeln",
+	"function", "constructor", "globaleval", "execcommand", "createelement", "getscript",
+	"jquery", "$.get", "$.getscript", "open", "showmodaldialog", "geturl", "execute",
+}
+
+// jsObjects are DOM and JS properties whose mention marks script.
+var jsObjects = []string{
+	"document.cookie", "document.domain", "document.write", "document.location",
+	"document.url", "document.body", "document[", "window.location", "window.name",
+	"window[", "location.href", "location.hash", "location.search", "location=", "location.replace",
+	".innerhtml", ".outerhtml", "constructor.constructor", "__proto__", "prototype.",
+	"string.fromcharcode", "top[", "self[", "parent[", "globalthis", "frames[", "opener.",
+	"document)[", "(document)", "textcontent=", ".sort.call", ".call`", ".apply(", ".call(",
+	"new function", "xmlhttprequest", "navigator.sendbeacon", "import(", "srcdoc=",
+	"document.createelement", "localstorage", "sessionstorage", "postmessage(",
+	"$on", "${alert", "{alert", "[alert", "=alert", "=eval", "=prompt", "=confirm",
+}
+
+// scanJS finds script syntax: sink calls in lower (where the name must be
+// glued to its parenthesis: prose says "please confirm (yes)") and DOM
+// objects in compact, both with JS comments removed.
+func scanJS(lower, compact string) (string, bool) {
+	s := lower
+	if strings.Contains(s, "/*") {
+		s = stripBlockComments(s)
+	}
+	for _, name := range jsSinks {
+		for i := strings.Index(s, name); i >= 0; i = nextIndex(s, name, i+len(name)) {
+			if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '_') {
+				continue
+			}
+			k := i + len(name)
+			if k >= len(s) {
+				break
+			}
+			c := s[k]
+			switch {
+			case c == '(' || c == '`':
+				if name == "open" || name == "write" || name == "writeln" || name == "execute" || name == "import" || name == "function" || name == "constructor" || name == "fetch" {
+					// Common words: need a dot before or code after.
+					if !(i > 0 && s[i-1] == '.') && !jsArgs(s[k:]) {
+						continue
+					}
+				}
+				return ReasonXSSSink, true
+			case c == ')' && k+1 < len(s) && s[k+1] == '(': // (alert)(1)
+				return ReasonXSSSink, true
+			case c == '.' && (strings.HasPrefix(s[k:], ".call") || strings.HasPrefix(s[k:], ".apply") || strings.HasPrefix(s[k:], ".bind")):
+				return ReasonXSSSink, true
+			case c == '[' || c == ';' && i > 0 && s[i-1] == '=':
+				return ReasonXSSSink, true
+			}
+		}
+	}
+	s = compact
+	if strings.Contains(s, "/*") {
+		s = stripBlockComments(s)
+	}
+	for _, o := range jsObjects {
+		if strings.Contains(s, o) {
+			if o[0] == '.' || o == "$on" || o == "prototype." || o == "location=" || o == "opener." || o == "localstorage" || o == "sessionstorage" || o == "(document)" {
+				// Plain-text risk: require other script syntax too.
+				if !strings.ContainsAny(s, "();=[]`") {
+					continue
+				}
+				if o == ".apply(" || o == ".call(" {
+					continue // only meaningful with a sink, handled above
+				}
+			}
+			return ReasonXSSSink, true
+		}
+	}
+	if strings.Contains(s, "{{") && (strings.Contains(s, "constructor") || strings.Contains(s, "$eval") || strings.Contains(s, "$on") || strings.Contains(s, "alert")) {
+		return ReasonXSSTemplate, true
+	}
+	if cssScript(s) && strings.ContainsAny(s, ":(") {
+		return ReasonXSSCSS, true
+	}
+	return "", false
+}
+
+// jsArgs reports whether s, starting at '(' or '`', looks like a call with
+// script-ish arguments: a quote, a nested call, a property access.
+func jsArgs(s string) bool {
+	end := strings.IndexByte(s, ')')
+	if end < 0 {
+		end = len(s)
+	}
+	a := s[1:end]
+	return strings.ContainsAny(a, "'\"`.(){}[]+=") || a == "" && (end+1 < len(s) && (s[end+1] == ';' || s[end+1] == '}' || s[end+1] == '('))
+}
