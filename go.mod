@@ -3,6 +3,7 @@ module github.com/guardsdk/guard
 go 1.26.0
 
 require (
+	pgregory.net/rapid v1.3.0
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/corazawaf/libinjection-go v0.3.5 // indirect

@@ -1,0 +1,2 @@
+// Package limiter is guard's rate limiter.
+package limiter

@@ -1,0 +1,299 @@
+package limiter
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"math/bits"
+	"sync"
+)
+
+// DefaultMaxKeys is the bound on the keys of a memory backend when
+// WithMaxKeys is not given: 1<<20 keys, 32 MiB.
+const DefaultMaxKeys = 1 << 20
+
+// The memory backend is a set-associative table, like a CPU cache: a key's
+// 64-bit seeded hash picks a shard (one mutex) and two buckets of eight
+// 32-byte records in it; the record lives in whichever has room. A full
+// pair of buckets evicts its least recently active record. Nothing is
+// allocated after New: a decision hashes, locks, scans at most sixteen
+// records and unlocks. The key itself is not kept, only its hash: two
+// keys would share a record only if their 64-bit hashes collided, which
+// at a million keys happens with probability about 3×10⁻⁸, and the seed
+// is random per process, so it cannot be aimed at.
+const ways = 8
+
+type memRec struct {
+	h   uint64 // key hash | 1; 0 marks an empty slot
+	t   int64  // State.T
+	cnt uint64 // State.Cur | State.Prev<<32
+	pen uint64 // State.Level<<56 | State.Until
+}
+
+const untilMask = 1<<56 - 1
+
+type memShard struct {
+	mu      sync.Mutex
+	recs    []memRec
+	evicted uint64
+	_       [32]byte // keep neighbouring shards' locks off one cache line
+}
+
+// MemoryBackend is the in-process Backend: bounded, sharded, allocation
+// free. Create it with NewMemoryBackend; it is safe for concurrent use.
+type MemoryBackend struct {
+	seed, seed2 maphash.Seed
+	shards      []memShard
+	smask       uint64
+	nb          uint64 // buckets per shard
+}
+
+var _ Backend = (*MemoryBackend)(nil)
+
+// NewMemoryBackend returns a memory backend for at most maxKeys keys (one
+// key per identity and limit), which reserves 32 bytes per key up front
+// (the pages are touched as keys arrive). maxKeys must be in [1, 1<<32].
+func NewMemoryBackend(maxKeys int) (*MemoryBackend, error) {
+	if maxKeys < 1 || maxKeys > 1<<32 {
+		return nil, fmt.Errorf("limiter: memory backend: %d keys not in [1, %d]", maxKeys, 1<<32)
+	}
+	ns := 256
+	for ns > 1 && ns*ways*4 > maxKeys {
+		ns /= 2
+	}
+	nb := (maxKeys + ns*ways - 1) / (ns * ways)
+	if nb < 2 {
+		nb = 2
+	}
+	m := &MemoryBackend{
+		seed:   maphash.MakeSeed(),
+		seed2:  maphash.MakeSeed(),
+		shards: make([]memShard, ns),
+		smask:  uint64(ns - 1),
+		nb:     uint64(nb),
+	}
+	for i := range m.shards {
+		m.shards[i].recs = make([]memRec, nb*ways)
+	}
+	return m, nil
+}
+
+// Evicted reports how many live records were evicted to make room.
+func (m *MemoryBackend) Evicted() uint64 {
+	var n uint64
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		n += sh.evicted
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Cap returns the number of records the backend holds at most.
+func (m *MemoryBackend) Cap() int { return len(m.shards) * int(m.nb) * ways }
+
+func (m *MemoryBackend) hash(op *Op) uint64 {
+	h := maphash.String(m.seed, op.Tag)
+	h ^= bits.RotateLeft64(maphash.String(m.seed2, op.Name), 29)
+	// Finalise (murmur3 fmix64) so that every bit depends on both parts.
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	return h | 1
+}
+
+func (m *MemoryBackend) shardOf(h uint64) int { return int(h >> 56 & m.smask) }
+
+// buckets returns the two candidate buckets' first record indices.
+func (m *MemoryBackend) buckets(h uint64) (int, int) {
+	b1 := (h & 0xffffffff) * m.nb >> 32
+	b2 := (h >> 24 & 0xffffffff) * m.nb >> 32
+	if b2 == b1 {
+		b2 = (b1 + 1) % m.nb
+	}
+	return int(b1) * ways, int(b2) * ways
+}
+
+func (m *MemoryBackend) find(sh *memShard, h uint64) int {
+	b1, b2 := m.buckets(h)
+	r := sh.recs
+	for i := b1; i < b1+ways; i++ {
+		if r[i].h == h {
+			return i
+		}
+	}
+	for i := b2; i < b2+ways; i++ {
+		if r[i].h == h {
+			return i
+		}
+	}
+	return -1
+}
+
+func score(r *memRec) int64 { return max(r.t, int64(r.pen&untilMask)) }
+
+// insert finds a slot for h: an empty one, else the least recently active
+// record not in use by the current decision.
+func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
+	b1, b2 := m.buckets(h)
+	r := sh.recs
+	victim, best := -1, int64(0)
+	for _, b := range [2]int{b1, b2} {
+		for i := b; i < b+ways; i++ {
+			if r[i].h == 0 {
+				r[i] = memRec{h: h}
+				return i
+			}
+			if used(inUse, i) {
+				continue
+			}
+			if s := score(&r[i]); victim < 0 || s < best {
+				victim, best = i, s
+			}
+		}
+	}
+	if victim < 0 { // cannot happen with MaxOps < 2*ways
+		return -1
+	}
+	sh.evicted++
+	r[victim] = memRec{h: h}
+	return victim
+}
+
+func used(inUse []int, i int) bool {
+	for _, j := range inUse {
+		if j == i {
+			return true
+		}
+	}
+	return false
+}
+
+func unpack(r *memRec) State {
+	return State{
+		T:     r.t,
+		Cur:   int64(uint32(r.cnt)),
+		Prev:  int64(uint32(r.cnt >> 32)),
+		Level: int64(r.pen >> 56),
+		Until: int64(r.pen & untilMask),
+	}
+}
+
+func pack(r *memRec, s *State) {
+	r.t = s.T
+	r.cnt = uint64(uint32(s.Cur)) | uint64(uint32(s.Prev))<<32
+	r.pen = uint64(s.Level)<<56 | uint64(s.Until)&untilMask
+}
+
+// lockSet locks the distinct shards of a decision in ascending order, so
+// that decisions spanning several shards cannot deadlock.
+type lockSet struct {
+	n   int
+	idx [MaxOps]int
+}
+
+func (ls *lockSet) add(s int) {
+	for i := 0; i < ls.n; i++ {
+		if ls.idx[i] == s {
+			return
+		}
+	}
+	j := ls.n
+	for j > 0 && ls.idx[j-1] > s {
+		ls.idx[j] = ls.idx[j-1]
+		j--
+	}
+	ls.idx[j] = s
+	ls.n++
+}
+
+// Decide implements Backend. It never fails and ignores ctx: it does not
+// block on anything but a shard lock.
+func (m *MemoryBackend) Decide(_ context.Context, b *Batch) error {
+	n := b.N
+	if n == 1 { // the common case, without the lock-ordering bookkeeping
+		op := &b.Ops[0]
+		h := m.hash(op)
+		sh := &m.shards[m.shardOf(h)]
+		var st [1]State
+		var wr [1]bool
+		sh.mu.Lock()
+		i := m.find(sh, h)
+		if i >= 0 {
+			st[0] = unpack(&sh.recs[i])
+		}
+		Decide(b, st[:], wr[:])
+		if wr[0] {
+			if i < 0 {
+				i = m.insert(sh, h, nil)
+			}
+			pack(&sh.recs[i], &st[0])
+		}
+		sh.mu.Unlock()
+		return nil
+	}
+	var (
+		hs    [MaxOps]uint64
+		shs   [MaxOps]int
+		idx   [MaxOps]int
+		st    [MaxOps]State
+		wr    [MaxOps]bool
+		locks lockSet
+	)
+	for i := 0; i < n; i++ {
+		hs[i] = m.hash(&b.Ops[i])
+		shs[i] = m.shardOf(hs[i])
+		locks.add(shs[i])
+	}
+	for i := 0; i < locks.n; i++ {
+		m.shards[locks.idx[i]].mu.Lock()
+	}
+	for i := 0; i < n; i++ {
+		sh := &m.shards[shs[i]]
+		idx[i] = m.find(sh, hs[i])
+		if idx[i] >= 0 {
+			st[i] = unpack(&sh.recs[idx[i]])
+		}
+	}
+	Decide(b, st[:n], wr[:n])
+	for i := 0; i < n; i++ {
+		if !wr[i] {
+			continue
+		}
+		sh := &m.shards[shs[i]]
+		if idx[i] < 0 {
+			var inUse [MaxOps]int
+			k := 0
+			for j := 0; j < n; j++ {
+				if shs[j] == shs[i] && idx[j] >= 0 {
+					inUse[k] = idx[j]
+					k++
+				}
+			}
+			idx[i] = m.insert(sh, hs[i], inUse[:k])
+			if idx[i] < 0 {
+				continue
+			}
+		}
+		pack(&sh.recs[idx[i]], &st[i])
+	}
+	for i := locks.n - 1; i >= 0; i-- {
+		m.shards[locks.idx[i]].mu.Unlock()
+	}
+	return nil
+}
+
+// Reset implements Backend.
+func (m *MemoryBackend) Reset(_ context.Context, b *Batch) error {
+	for i := 0; i < b.N; i++ {
+		h := m.hash(&b.Ops[i])
+		sh := &m.shards[m.shardOf(h)]
+		sh.mu.Lock()
+		if j := m.find(sh, h); j >= 0 {
+			sh.recs[j] = memRec{}
+		}
+		sh.mu.Unlock()
+	}
+	return nil
+}
