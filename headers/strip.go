@@ -32,7 +32,11 @@ func StripLeaks(next http.Handler, names ...string) http.Handler {
 		canon[i] = http.CanonicalHeaderKey(n)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&stripWriter{ResponseWriter: w, names: canon}, r)
+		sw := &stripWriter{ResponseWriter: w, names: canon}
+		next.ServeHTTP(sw, r)
+		// A handler that wrote nothing leaves the header to the server,
+		// which writes it after ServeHTTP returns: strip it now.
+		sw.strip()
 	})
 }
 
