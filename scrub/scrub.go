@@ -184,13 +184,18 @@ func (s *Scrubber) Query(raw string) string {
 var (
 	// A JWS or JWE in compact form: base64url segments, the first of
 	// which is a JSON header ("eyJ" is base64 for `{"`).
-	jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){1,3}`)
+	// Two segments suffice, so a token cut by a size cap is still caught.
+	jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){0,3}`)
 	// Credentials after an HTTP auth scheme (RFC 6750 token68 and Basic).
 	authRE = regexp.MustCompile(`(?i)\b(bearer|basic|digest|token)(\s+)[A-Za-z0-9\-._~+/]+=*`)
+	// key=value, key: value and "key":"value" pairs in text (log messages,
+	// truncated JSON, form bodies); the key is checked with SensitiveKey.
+	pairRE = regexp.MustCompile(`("?)([A-Za-z0-9_.\-]{2,64})("?[ \t]*[:=][ \t]*)("(?:[^"\\]|\\.)*"?|[^\s&,;"}\[\]]+)`)
 )
 
 // String masks secret-shaped parts of free text: JWTs, credentials after
-// Bearer/Basic/Digest/Token, and card numbers (13–19 digits, optionally
+// Bearer/Basic/Digest/Token, values of sensitive key=value, key: value and
+// "key":"value" pairs (so truncated JSON is still masked), and card numbers (13–19 digits, optionally
 // grouped by single spaces or dashes, passing the Luhn check). Everything
 // else is returned unchanged; text with nothing to mask is returned
 // without allocating.
@@ -204,7 +209,44 @@ func (s *Scrubber) String(v string) string {
 	if mayHaveAuth(v) {
 		v = authRE.ReplaceAllString(v, "${1}${2}"+Redacted)
 	}
+	if strings.ContainsAny(v, ":=") {
+		v = s.maskPairs(v)
+	}
 	return maskCards(v)
+}
+
+// maskPairs masks the values of sensitive key=value and "key": "value"
+// pairs.
+func (s *Scrubber) maskPairs(v string) string {
+	var b strings.Builder
+	last, pos := 0, 0
+	for pos < len(v) {
+		l := pairRE.FindStringSubmatchIndex(v[pos:])
+		if l == nil {
+			break
+		}
+		for i := range l {
+			l[i] += pos
+		}
+		key, val := v[l[4]:l[5]], v[l[8]:l[9]]
+		if !s.SensitiveKey(key) || val == Redacted || val == `"`+Redacted+`"` {
+			// The value may itself start the next pair ("failed: password=x").
+			pos = l[8]
+			continue
+		}
+		b.WriteString(v[last:l[8]])
+		if strings.HasPrefix(val, `"`) {
+			b.WriteString(`"` + Redacted + `"`)
+		} else {
+			b.WriteString(Redacted)
+		}
+		last, pos = l[9], l[9]
+	}
+	if last == 0 {
+		return v
+	}
+	b.WriteString(v[last:])
+	return b.String()
 }
 
 // mayHaveAuth is a cheap prefilter for authRE.

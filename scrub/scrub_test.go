@@ -17,7 +17,8 @@ func TestString(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"nothing here 123", "nothing here 123"},
 		{"token=" + jwt + " end", "token=[REDACTED] end"},
-		{"Authorization: Bearer abc.def-ghi~jk==", "Authorization: Bearer [REDACTED]"},
+		{"Authorization: Bearer abc.def-ghi~jk==", "Authorization: [REDACTED] [REDACTED]"},
+		{"Bearer abc.def-ghi~jk==", "Bearer [REDACTED]"},
 		{"basic dXNlcjpwYXNz", "basic [REDACTED]"},
 		{"card 4111 1111 1111 1111 ok", "card [REDACTED] ok"},
 		{"card 4111-1111-1111-1111", "card [REDACTED]"},
@@ -27,6 +28,11 @@ func TestString(t *testing.T) {
 		{"too long 41111111111111111111111", "too long 41111111111111111111111"},
 		{"double space 4111  1111 1111 1111", "double space 4111  1111 1111 1111"},
 		{"order 12-3", "order 12-3"},
+		{`{"user":"ann","password":"hun\"ter2","pad":"xx`, `{"user":"ann","password":"[REDACTED]","pad":"xx`},
+		{`{"password":"hunter2`, `{"password":"[REDACTED]"`},
+		{"login failed: password=hunter2&user=ann", "login failed: password=[REDACTED]&user=ann"},
+		{"api_key: abc123, ok", "api_key: [REDACTED], ok"},
+		{"time 12:30 ratio=3", "time 12:30 ratio=3"},
 	}
 	s := scrub.Default()
 	for _, tt := range tests {
@@ -77,7 +83,7 @@ func TestJSON(t *testing.T) {
 		t.Errorf("non-secret values changed: %s", out)
 	}
 	// Not JSON: scrubbed as text.
-	if got := string(scrub.Default().JSON([]byte(`password=1 Bearer abc`))); got != "password=1 Bearer [REDACTED]" {
+	if got := string(scrub.Default().JSON([]byte(`password=1 Bearer abc`))); got != "password=[REDACTED] Bearer [REDACTED]" {
 		t.Errorf("text fallback = %q", got)
 	}
 }

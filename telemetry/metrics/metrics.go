@@ -400,31 +400,23 @@ func schemeIndex(s string) int {
 // pipeline and decrements it when the request finishes.
 type stage struct{ m *Metrics }
 
-type activeKey struct{}
-
 // Stage returns the pipeline stage behind Option.
 func (m *Metrics) Stage() guard.Stage { return stage{m} }
 
 func (stage) Name() string { return "metrics" }
 
-// Phase runs the stage first, before any stage that could deny, so every
-// finished request was counted in.
+// Phase runs the stage before the correlate stage and any stage that
+// could deny, so every request is counted in.
 func (stage) Phase() guard.Phase { return guard.PhaseCorrelate - 1 }
 
 func (s stage) Check(r *guard.Request) guard.Decision {
-	i, tls := methodIndex(r.Method), schemeIndex(r.Scheme)
-	s.m.active.Int64UpDownCounter.Add(r, 1, s.m.activeSets[i][tls]...)
-	// A small integer boxes without allocating.
-	r.SetValue(activeKey{}, uint8(i<<1|tls))
+	s.m.active.Int64UpDownCounter.Add(r, 1, s.m.activeSets[methodIndex(r.Method)][schemeIndex(r.Scheme)]...)
 	return guard.Decision{}
 }
 
+// Finish is called by guard only when Check ran, so the gauge balances.
 func (s stage) Finish(r *guard.Request, _ int, _ int64) {
-	v, ok := r.Value(activeKey{}).(uint8)
-	if !ok {
-		return
-	}
-	s.m.active.Int64UpDownCounter.Add(r, -1, s.m.activeSets[v>>1][v&1]...)
+	s.m.active.Int64UpDownCounter.Add(r, -1, s.m.activeSets[methodIndex(r.Method)][schemeIndex(r.Scheme)]...)
 }
 
 // HandleEvent implements guard.Sink: request_done feeds the HTTP server
