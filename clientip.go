@@ -145,8 +145,8 @@ func forwardedHop(elem string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// parseHop parses an address with an optional port or brackets, drops any
-// IPv6 zone and unmaps IPv4-mapped IPv6.
+// parseHop parses an address with an optional port or brackets and unmaps
+// IPv4-mapped IPv6. Addresses with an IPv6 zone are refused.
 func parseHop(s string) (netip.Addr, bool) {
 	if s == "" {
 		return netip.Addr{}, false
@@ -179,7 +179,8 @@ func parseHop(s string) (netip.Addr, bool) {
 	default:
 		a, err = netip.ParseAddr(s)
 	}
-	if err != nil {
+	if err != nil || a.Zone() != "" {
+		// No proxy writes an interface zone into a forwarding header.
 		return netip.Addr{}, false
 	}
 	return normalizeAddr(a), true

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func mustProxies(t testing.TB, headers []string, cidrs ...string) *proxyConfig {
@@ -44,7 +45,7 @@ func TestResolveClientIP(t *testing.T) {
 		{"bracketed v6 with port", nil, []string{"10.0.0.0/8"}, "10.0.0.1", map[string][]string{"X-Forwarded-For": {"[2001:db8::1]:443"}}, "2001:db8::1"},
 		{"v4-mapped v6 is unmapped", nil, []string{"10.0.0.0/8"}, "::ffff:10.0.0.1", map[string][]string{"X-Forwarded-For": {"::ffff:198.51.100.7"}}, "198.51.100.7"},
 		{"v4-mapped hop trusted as v4", nil, []string{"10.0.0.0/8"}, "10.0.0.1", map[string][]string{"X-Forwarded-For": {"198.51.100.7, ::ffff:10.4.4.4"}}, "198.51.100.7"},
-		{"zone dropped", nil, []string{"fe80::/10"}, "fe80::1", map[string][]string{"X-Forwarded-For": {"fe80::2%eth0"}}, "fe80::2"},
+		{"zone refused", nil, []string{"fe80::/10"}, "fe80::1", map[string][]string{"X-Forwarded-For": {"198.51.100.7, fe80::2%eth0"}}, "fe80::1"},
 		{"single trusted address", nil, []string{"192.0.2.10"}, "192.0.2.10", map[string][]string{"X-Forwarded-For": {"198.51.100.7"}}, "198.51.100.7"},
 		{"XFF not configured is ignored", []string{HeaderForwarded}, []string{"10.0.0.0/8"}, "10.0.0.1", map[string][]string{"X-Forwarded-For": {"198.51.100.7"}}, "10.0.0.1"},
 		{"Forwarded for=", []string{HeaderForwarded}, []string{"10.0.0.0/8"}, "10.0.0.1", map[string][]string{"Forwarded": {`for=6.6.6.6, for=198.51.100.7;proto=https;by=10.0.0.1`}}, "198.51.100.7"},
@@ -191,7 +192,7 @@ func p2(v string) bool {
 
 // headerMentions reports whether some token of v parses to a.
 func headerMentions(v string, a netip.Addr) bool {
-	f := func(r rune) bool { return strings.ContainsRune(",; =\"[]\t", r) }
+	f := func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(",;=\"[]", r) }
 	for _, tok := range strings.FieldsFunc(v, f) {
 		if b, ok := parseHop(tok); ok && b == a {
 			return true

@@ -34,7 +34,7 @@
 // from the right: trusted hops are skipped and the first untrusted hop is
 // the client. An unparseable hop stops the walk at the last address the
 // trusted chain vouched for; at most MaxForwardedHops hops are examined.
-// IPv4-mapped IPv6 addresses are unmapped and zones dropped.
+// IPv4-mapped IPv6 addresses are unmapped; a hop with an IPv6 zone is refused.
 //
 // # Correlation
 //
