@@ -43,7 +43,7 @@ func ExampleOption() {
 	// Cross-Origin-Opener-Policy: same-origin
 	// Cross-Origin-Resource-Policy: same-origin
 	// Permissions-Policy: accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()
-	// Referrer-Policy: no-referrer
+	// Referrer-Policy: strict-origin-when-cross-origin
 	// Strict-Transport-Security: max-age=31536000; includeSubDomains
 	// X-Content-Type-Options: nosniff
 	// X-Frame-Options: DENY

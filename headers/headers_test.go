@@ -69,7 +69,7 @@ func defaultHeaders(https bool) map[string]string {
 		"X-Content-Type-Options":       "nosniff",
 		"X-Frame-Options":              "DENY",
 		"X-Xss-Protection":             "0",
-		"Referrer-Policy":              "no-referrer",
+		"Referrer-Policy":              "strict-origin-when-cross-origin",
 		"Permissions-Policy":           defaultPermissions,
 		"Cross-Origin-Opener-Policy":   "same-origin",
 		"Cross-Origin-Resource-Policy": "same-origin",
@@ -423,7 +423,7 @@ func TestHandlerOverrides(t *testing.T) {
 	if h.Get("Content-Security-Policy") != "default-src 'self'" {
 		t.Errorf("handler Set lost: %q", h.Get("Content-Security-Policy"))
 	}
-	if got := h.Values("Referrer-Policy"); !slices.Equal(got, []string{"no-referrer", "same-origin"}) {
+	if got := h.Values("Referrer-Policy"); !slices.Equal(got, []string{"strict-origin-when-cross-origin", "same-origin"}) {
 		t.Errorf("handler Add = %q", got)
 	}
 	if h.Get("Permissions-Policy") != defaultPermissions {

@@ -398,7 +398,7 @@ func TestObservatory(t *testing.T) {
 				"Strict-Transport-Security":    "max-age=31536000; includeSubDomains",
 				"X-Content-Type-Options":       "nosniff",
 				"X-Frame-Options":              "DENY",
-				"Referrer-Policy":              "no-referrer",
+				"Referrer-Policy":              "strict-origin-when-cross-origin",
 				"Cross-Origin-Resource-Policy": "same-origin",
 				"Cross-Origin-Opener-Policy":   "same-origin",
 				"X-Xss-Protection":             "0",

@@ -200,7 +200,7 @@ func defaultConfig() config {
 		cspOn:        true,
 		hsts:         HSTS{MaxAge: DefaultHSTSMaxAge, IncludeSubDomains: true},
 		hstsOn:       true,
-		referrer:     NoReferrer,
+		referrer:     StrictOriginWhenCrossOrigin,
 		permissions:  DefaultPermissionsPolicy(),
 		permOn:       true,
 		coop:         COOPSameOrigin,
@@ -271,8 +271,13 @@ func WithoutHSTS() Setting {
 	})
 }
 
-// WithReferrerPolicy sets Referrer-Policy (default no-referrer); "" omits
-// the header.
+// WithReferrerPolicy sets Referrer-Policy (default
+// strict-origin-when-cross-origin: other origins see only the origin, and
+// nothing on a downgrade to http; the page's own origin sees the full
+// URL). NoReferrer is stricter, but it also makes browsers send
+// Origin: null on form posts, same-origin ones included (Fetch standard),
+// which origin-based CSRF checks cannot tell from a forgery on browsers
+// without Sec-Fetch-Site. "" omits the header.
 func WithReferrerPolicy(p ReferrerPolicy) Setting {
 	return settingFunc(func(c *config) error {
 		switch p {
