@@ -228,7 +228,7 @@ func (s *Spec) gcra(e *eval, st State, now, cost int64, impossible bool) {
 
 func windowStart(now, w int64) int64 {
 	if now < 0 {
-		return now - (w + now%w)%w
+		return now - (w+now%w)%w
 	}
 	return now - now%w
 }

@@ -63,6 +63,7 @@ type Limiter struct {
 	now      func() time.Time
 	pool     sync.Pool
 	closed   atomic.Bool
+	degraded atomic.Bool // between a failure and the next success
 }
 
 // policy is a compiled list of limits, replaced whole by SetLimits.
@@ -368,7 +369,8 @@ func (l *Limiter) decide(ctx context.Context, b *Batch) (Result, error) {
 			l.brk.abandon(probe)
 			return Result{}, fmt.Errorf("limiter: %w", ctx.Err())
 		}
-		if opened := l.brk.failure(now, probe); opened {
+		l.brk.failure(now, probe)
+		if l.degraded.CompareAndSwap(false, true) {
 			l.emit(guard.Event{
 				Kind:   guard.KindBackendDegraded,
 				Stage:  StageName,
@@ -379,7 +381,8 @@ func (l *Limiter) decide(ctx context.Context, b *Batch) (Result, error) {
 		}
 		return l.degrade(ctx, b, err), nil
 	}
-	if l.brk.success(probe) {
+	l.brk.success(probe)
+	if l.degraded.Load() && l.degraded.CompareAndSwap(true, false) {
 		l.emit(guard.Event{Kind: guard.KindBackendRecovered, Stage: StageName, Reason: "backend_recovered"})
 	}
 	if l.deny != nil && !b.Allowed && !b.Peek {

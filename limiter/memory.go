@@ -133,18 +133,64 @@ func (m *MemoryBackend) find(sh *memShard, h uint64) int {
 
 func score(r *memRec) int64 { return max(r.t, int64(r.pen&untilMask)) }
 
-// insert finds a slot for h: an empty one, else the least recently active
-// record not in use by the current decision.
+// insert finds a slot for h: an empty one in the emptier of its two
+// buckets (the "power of two choices", which keeps buckets even, so that
+// a table at 95% load evicts almost nothing), else the least recently
+// active record not in use by the current decision.
 func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 	b1, b2 := m.buckets(h)
 	r := sh.recs
+	e1, e2 := -1, -1
+	n1, n2 := 0, 0
+	for i := b1; i < b1+ways; i++ {
+		if r[i].h == 0 {
+			if e1 < 0 {
+				e1 = i
+			}
+			n1++
+		}
+	}
+	for i := b2; i < b2+ways; i++ {
+		if r[i].h == 0 {
+			if e2 < 0 {
+				e2 = i
+			}
+			n2++
+		}
+	}
+	if e1 >= 0 || e2 >= 0 {
+		i := e1
+		if n2 > n1 {
+			i = e2
+		}
+		r[i] = memRec{h: h}
+		return i
+	}
+	// Both buckets are full: move one of their records to its other
+	// bucket if that has room (one cuckoo step; the stored hash tells
+	// where a record may live).
+	for _, b := range [2]int{b1, b2} {
+		for i := b; i < b+ways; i++ {
+			if used(inUse, i) {
+				continue
+			}
+			c1, c2 := m.buckets(r[i].h)
+			alt := c1
+			if alt == b {
+				alt = c2
+			}
+			for j := alt; j < alt+ways; j++ {
+				if r[j].h == 0 {
+					r[j] = r[i]
+					r[i] = memRec{h: h}
+					return i
+				}
+			}
+		}
+	}
 	victim, best := -1, int64(0)
 	for _, b := range [2]int{b1, b2} {
 		for i := b; i < b+ways; i++ {
-			if r[i].h == 0 {
-				r[i] = memRec{h: h}
-				return i
-			}
 			if used(inUse, i) {
 				continue
 			}
