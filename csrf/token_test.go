@@ -196,12 +196,12 @@ func TestTokenOnlyWithoutSignals(t *testing.T) {
 		return got
 	}
 	tests := []struct{ sfs, origin, tok, want string }{
-		{"same-origin", "", "", ""},                 // fetch metadata decides
-		{"", site, "", ""},                          // Origin decides
-		{"", evil, tok, "origin_mismatch"},          // a token does not override a mismatch
-		{"cross-site", evil, tok, "cross_origin"},   // nor fetch metadata
-		{"", "null", "", "token_missing"},           // null: the token decides
-		{"", "null", tok, ""},                       //
+		{"same-origin", "", "", ""},               // fetch metadata decides
+		{"", site, "", ""},                        // Origin decides
+		{"", evil, tok, "origin_mismatch"},        // a token does not override a mismatch
+		{"cross-site", evil, tok, "cross_origin"}, // nor fetch metadata
+		{"", "null", "", "token_missing"},         // null: the token decides
+		{"", "null", tok, ""},                     //
 		{"", "https://u@example.com", tok, "invalid_origin"},
 		{"", "", "", "token_missing"},
 		{"", "", tok, ""},
