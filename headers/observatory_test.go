@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/guardsdk/guard/csp"
+	"github.com/guardsdk/guard/csrf"
 	"github.com/guardsdk/guard/headers"
 )
 
@@ -469,6 +470,28 @@ func TestObservatory(t *testing.T) {
 				t.Errorf("score %d (%s), want %d (%s); results %v", score, grade, tt.score, tt.grade, results)
 			}
 		})
+	}
+}
+
+// TestObservatoryWithCSRFCookie scores an HTML page that issues the CSRF
+// token cookie: Secure, HttpOnly and SameSite earn the cookies bonus.
+func TestObservatoryWithCSRFCookie(t *testing.T) {
+	t.Parallel()
+	g := newGuard(t,
+		headers.Option(headers.WithCSP(csp.HTML())),
+		csrf.Option(csrf.WithToken(csrf.TokenConfig{Key: []byte(strings.Repeat("k", 32))})),
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`<form method="post"><input type="hidden" name="csrf_token" value="` + csrf.Token(r.Context()) + `"></form>`))
+	})
+	h, _ := serve(t, g, mux, httptest.NewRequest("GET", "https://example.com/", nil))
+	if sc := h.Get("Set-Cookie"); !strings.HasPrefix(sc, "__Host-csrf=") || !strings.HasSuffix(sc, "; Path=/; HttpOnly; Secure; SameSite=Lax") {
+		t.Fatalf("Set-Cookie %q", sc)
+	}
+	score, grade, results := observatory(h, true)
+	if results[1].result != "cookies-secure-with-httponly-sessions-and-samesite" || score != 135 || grade != "A+" {
+		t.Fatalf("score %d %s: %v", score, grade, results)
 	}
 }
 
