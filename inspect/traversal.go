@@ -1,6 +1,9 @@
 package inspect
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // Path traversal reasons.
 const (
@@ -66,6 +69,53 @@ func pathForm(s string) string {
 // decoders accept.
 var hexNotation = strings.NewReplacer("0x2e", ".", "0x2f", "/", "0x5c", "\\", "0x2E", ".", "0x2F", "/", "0x5C", "\\", "0x00", "\x00")
 
+// pathAnchors are the path segments (lower-cased) that any entry of
+// sensitivePaths or fileSchemes contains; a value with none of them needs
+// no substring search.
+var pathAnchors = map[string]bool{
+	"etc": true, "proc": true, "dev": true, "var": true, "usr": true, "opt": true, "root": true,
+	"windows": true, "winnt": true, "system32": true, "inetpub": true, "web-inf": true, "meta-inf": true,
+	"xampp": true, "apache": true, "logs": true, "log": true, "www": true,
+}
+
+// interestingPath reports whether v has a segment that sensitive paths
+// go through, a sensitive file name, a '%' left after decoding, or a
+// scheme separator.
+func interestingPath(v string) bool {
+	var buf [16]byte
+	seg := func(w string) bool {
+		if len(w) == 0 || len(w) > len(buf) {
+			return false
+		}
+		for k := 0; k < len(w); k++ {
+			buf[k] = lowerByte(w[k])
+		}
+		lw := buf[:len(w)]
+		if lw[0] == '.' || pathAnchors[string(lw)] {
+			return true // a dot file (.ssh, .env, .htaccess) or an anchor
+		}
+		return bytes.HasSuffix(lw, []byte(".ini")) || bytes.HasSuffix(lw, []byte(".conf")) ||
+			bytes.HasSuffix(lw, []byte(".cnf")) || bytes.HasSuffix(lw, []byte(".log")) ||
+			bytes.HasSuffix(lw, []byte("_log")) || bytes.HasSuffix(lw, []byte(".php")) ||
+			bytes.HasSuffix(lw, []byte(".bat")) || bytes.HasSuffix(lw, []byte(".sys")) ||
+			bytes.HasPrefix(lw, []byte("id_rsa")) || bytes.HasPrefix(lw, []byte("passwd")) ||
+			bytes.HasPrefix(lw, []byte("shadow"))
+	}
+	if strings.IndexByte(v, '%') >= 0 || strings.Contains(v, ":/") || strings.Contains(v, ":\\") {
+		return true
+	}
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		if i == len(v) || v[i] == '/' || v[i] == '\\' || v[i] == ' ' || v[i] == ':' {
+			if seg(v[start:i]) {
+				return true
+			}
+			start = i + 1
+		}
+	}
+	return false
+}
+
 // detectTraversal reports path traversal in v, a decoded value.
 func detectTraversal(v string) (string, bool) {
 	if strings.Contains(v, "0x") {
@@ -84,6 +134,9 @@ func detectTraversal(v string) (string, bool) {
 		return ReasonDotDot, true
 	}
 	if !hasSep && !strings.Contains(v, ":") && !strings.Contains(v, ".ini") {
+		return "", false
+	}
+	if !interestingPath(v) {
 		return "", false
 	}
 	p := pathForm(v)

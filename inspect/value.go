@@ -72,8 +72,8 @@ func Check(s string, classes Classes) (Finding, bool) {
 		return Finding{}, false
 	}
 	flags := scanBytes(s)
-	if flags&needAny == 0 && !keywordy(s, flags) {
-		return Finding{}, false // plain words and numbers: nothing to find
+	if flags == 0 {
+		return Finding{}, false // letters, digits and '_' only
 	}
 	if f, ok := checkForm(s, flags, classes); ok {
 		return f, true
@@ -82,7 +82,7 @@ func Check(s string, classes Classes) (Finding, bool) {
 	// overlong UTF-8, then HTML references and backslash escapes.
 	cur := s
 	decoded := false
-	if flags&(fPercent|fNonASCII|fPlus) != 0 {
+	if flags&(fPercent|fNonASCII) != 0 {
 		for range maxDecodeRounds {
 			d, ch := percentDecode(cur, false)
 			if !ch {
@@ -99,17 +99,17 @@ func Check(s string, classes Classes) (Finding, bool) {
 				return f, true
 			}
 		}
-		// Payload lists and form posts write spaces as '+'.
-		if flags&fPlus != 0 && (flags&fSpace == 0 || flags&fPercent != 0) && flags&(fQuote|fParen|fSemi|fPipe|fPercent|fAngle|fBackslash) != 0 {
-			if d, ch := percentDecode(cur, true); ch {
-				if f, ok := checkForm(d, scanBytes(d), classes); ok {
-					f.Decoded = true
-					return f, true
-				}
+	}
+	// Payload lists and form posts write spaces as '+'.
+	if flags&fPlus != 0 && (flags&fSpace == 0 || flags&fPercent != 0) && flags&(fQuote|fParen|fSemi|fPipe|fPercent|fAngle|fBackslash) != 0 {
+		if d, ch := percentDecode(cur, true); ch {
+			if f, ok := checkForm(d, scanBytes(d), classes); ok {
+				f.Decoded = true
+				return f, true
 			}
 		}
 	}
-	if flags&(fAmp|fBackslash) != 0 || decoded {
+	if flags&(fAmp|fBackslash) != 0 || decoded && scanBytes(cur)&(fAmp|fBackslash) != 0 {
 		e1, ch1 := entityDecode(cur)
 		e2, ch2 := escapeDecode(e1)
 		if ch1 || ch2 {
@@ -150,13 +150,10 @@ const (
 	fBrace                 // { } [ ]
 	fColon                 // :
 	fAt                    // @
-	fOther                 // other punctuation: ! ? ^ ~ ,
+	fOther                 // other punctuation: ! ^ ~ ,
+	fBacktick              // `
+	fGlob                  // ? [ ]
 )
-
-// needAny are the flags that can carry an attack without SQL keywords.
-const needAny = fQuote | fAngle | fParen | fSemi | fPipe | fAmp | fDollar | fPercent |
-	fBackslash | fSlash | fEq | fHash | fNonASCII | fCtl | fPlus | fStar | fBrace | fColon |
-	fAt | fOther | fDash | fDot
 
 func scanBytes(s string) uint32 {
 	var f uint32
@@ -175,72 +172,313 @@ var byteFlags = func() (t [256]uint32) {
 			t[c] = fCtl
 		}
 	}
-	for _, c := range "'\"`" {
-		t[c] = fQuote
-	}
+	t['\''], t['"'], t['`'] = fQuote, fQuote, fQuote|fBacktick
 	t['<'], t['>'] = fAngle, fAngle
 	t['('], t[')'] = fParen, fParen
 	t[';'], t['|'], t['&'], t['$'] = fSemi, fPipe, fAmp, fDollar
 	t['%'], t['\\'], t['/'], t['.'] = fPercent, fBackslash, fSlash, fDot
 	t['='], t['-'], t['#'], t['+'] = fEq, fDash, fHash, fPlus
 	t[' '], t['*'] = fSpace, fStar
-	t['{'], t['}'], t['['], t[']'] = fBrace, fBrace, fBrace, fBrace
+	t['{'], t['}'], t['['], t[']'] = fBrace, fBrace, fBrace|fGlob, fBrace|fGlob
+	t['?'] = fGlob
 	t[':'], t['@'] = fColon, fAt
-	for _, c := range "!?^~," {
+	for _, c := range "!^~," {
 		t[c] = fOther
 	}
 	return t
 }()
 
-// keywordy reports whether a value of letters, digits and spaces might
-// still be SQL or a shell command ("1 union select 1", "x or 1 between 1
-// and 2"): it has a space and one of the words that such a value needs.
-func keywordy(s string, flags uint32) bool {
-	if flags&fSpace == 0 {
-		return false
-	}
-	l := lowerASCII(s)
-	// A shell command word at the start, or a cmd.exe IF/FOR.
-	first := l
-	if sp := strings.IndexByte(l, ' '); sp > 0 {
-		first = l[:sp]
-	}
-	if cmdStrong[first] || cmdPrefix[first] || first == "if" || first == "for" || first == "alias" {
-		return true
-	}
-	for _, w := range [...]string{"select", "union", "sleep", "waitfor", " or ", " and ", " xor ", "having", "order by", "group by", "exec", "declare", "information_schema", "benchmark", "drop ", "insert ", "delete ", "update ", "shutdown", "nohup", "time ", "where", "like", "is ", "between", " in ", "not ", "true", "false", "null", "div "} {
-		if strings.Contains(l, w) {
-			return true
-		}
-	}
-	return false
+// sqlTriggers are words that let a value of letters, digits and spaces
+// still be SQL ("1 union select 1", "1 or true"); boolTriggers need a
+// number or a literal beside them.
+var sqlTriggers = map[string]bool{
+	"select": true, "union": true, "sleep": true, "waitfor": true, "having": true, "exec": true,
+	"execute": true, "declare": true, "information_schema": true, "benchmark": true, "drop": true,
+	"insert": true, "delete": true, "update": true, "shutdown": true, "order": true, "group": true,
+	"pg_sleep": true, "procedure": true, "into": true, "collate": true,
 }
 
-// checkForm runs the detectors of every class on one form of a value.
+var boolTriggers = map[string]bool{
+	"or": true, "and": true, "xor": true, "div": true, "like": true, "between": true, "regexp": true,
+	"rlike": true, "is": true, "not": true, "in": true,
+}
+
+// Word kinds for wordScan, built once from the trigger and command maps.
+const (
+	wSQL     = 1 << iota // a SQL trigger word
+	wBool                // a boolean or comparison word
+	wLiteral             // true, false, null
+)
+
+var wordKinds = func() map[string]uint8 {
+	m := map[string]uint8{}
+	for w := range sqlTriggers {
+		m[w] |= wSQL
+	}
+	for w := range boolTriggers {
+		m[w] |= wBool
+	}
+	for _, w := range []string{"true", "false", "null"} {
+		m[w] |= wLiteral
+	}
+	return m
+}()
+
+// firstWordCmd reports whether the first word of s is a shell command, a
+// command prefix, or cmd.exe's IF/FOR, or alias.
+func firstWordCmd(s string) bool {
+	var buf [20]byte
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	j := i
+	for j < len(s) && isWordCharASCII(s[j]) {
+		j++
+	}
+	w := s[i:j]
+	if len(w) < 2 || len(w) > len(buf) {
+		return false
+	}
+	for k := 0; k < len(w); k++ {
+		buf[k] = lowerByte(w[k])
+	}
+	lw := string(buf[:len(w)])
+	return cmdStrong[lw] || cmdPrefix[lw] || lw == "if" || lw == "for" || lw == "alias"
+}
+
+// wordFilter is a bitmap over (first letter, last letter, length) of the
+// words in wordKinds: most words of ordinary text miss it, sparing a map
+// lookup.
+var wordFilter = func() (f bloom) {
+	for w := range wordKinds {
+		f.add([]byte(w))
+	}
+	return f
+}()
+
+type bloom [26 * 27 * 21 / 64 + 1]uint64
+
+func bloomIndex(w []byte) (int, bool) {
+	if len(w) < 2 || len(w) > 20 {
+		return 0, false
+	}
+	return bloomIndex2(w[0], w[len(w)-1], len(w))
+}
+
+func (f *bloom) has2(a, z byte, n int) bool {
+	i, ok := bloomIndex2(a, z, n)
+	return ok && f[i/64]&(1<<(i%64)) != 0
+}
+
+func bloomIndex2(a, z byte, n int) (int, bool) {
+	if n < 2 || n > 20 {
+		return 0, false
+	}
+	if a < 'a' || a > 'z' {
+		return 0, false
+	}
+	zi := 26 // any non-letter last byte
+	if 'a' <= z && z <= 'z' {
+		zi = int(z - 'a')
+	}
+	return (int(a-'a')*27+zi)*21 + n - 1, true
+}
+
+func (f *bloom) add(w []byte) {
+	if i, ok := bloomIndex(w); ok {
+		f[i/64] |= 1 << (i % 64)
+	}
+}
+
+
+// wordScan reports whether a value has a SQL trigger word, or a boolean
+// word beside a literal.
+func wordScan(s string) (sql bool) {
+	var buf [20]byte
+	boolOp, literal := false, false
+	for i := 0; i < len(s); {
+		for i < len(s) && !isWordCharASCII(s[i]) {
+			i++
+		}
+		j := i
+		for j < len(s) && isWordCharASCII(s[j]) {
+			j++
+		}
+		if j == i {
+			break
+		}
+		w := s[i:j]
+		if '0' <= w[0] && w[0] <= '9' {
+			literal = true
+		} else if len(w) >= 2 && len(w) <= len(buf) && wordFilter.has2(lowerByte(w[0]), lowerByte(w[len(w)-1]), len(w)) {
+			for k := 0; k < len(w); k++ {
+				buf[k] = lowerByte(w[k])
+			}
+			k := wordKinds[string(buf[:len(w)])]
+			sql = sql || k&wSQL != 0
+			boolOp = boolOp || k&wBool != 0
+			literal = literal || k&wLiteral != 0
+		}
+		i = j
+	}
+	return sql || boolOp && literal
+}
+
+func isWordCharASCII(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.'
+}
+
+// onlyApostrophes reports whether every quote in s is an apostrophe
+// between letters (O'Connor, it's): such quotes end no SQL literal.
+func onlyApostrophes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"', '`':
+			return false
+		case '\'':
+			if i == 0 || i+1 >= len(s) || !isAlpha(lowerByte(s[i-1])) || !isAlpha(lowerByte(s[i+1])) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkForm runs the detectors of every class on one form of a value,
+// each only when the value has the characters its attacks need.
 func checkForm(v string, flags uint32, classes Classes) (Finding, bool) {
-	lower := lowerASCII(v)
-	if classes.Has(ClassPathTraversal) && flags&(fDot|fCtl|fSlash|fBackslash|fColon) != 0 {
+	lower := ""
+	if classes.Has(ClassPathTraversal) && travNeeded(v, flags) {
 		if r, ok := detectTraversal(v); ok {
 			return Finding{Class: ClassPathTraversal, Reason: r}, true
 		}
 	}
-	if classes.Has(ClassXSS) && flags&(fAngle|fColon|fParen|fEq|fBrace|fQuote|fDot) != 0 {
-		if r, ok := detectXSS(v, lower, compactForm(lower)); ok {
-			return Finding{Class: ClassXSS, Reason: r}, true
+	if classes.Has(ClassXSS) && flags&(fAngle|fColon|fParen|fEq|fBrace|fBacktick|fDot) != 0 && xssNeeded(v, flags) {
+		lower = lowerASCII(v)
+		{
+			if r, ok := detectXSS(v, lower, compactForm(lower)); ok {
+				return Finding{Class: ClassXSS, Reason: r}, true
+			}
 		}
 	}
-	if classes.Has(ClassSQLi) && (flags&(fQuote|fParen|fSemi|fDash|fHash|fEq|fSlash|fStar|fAt|fPipe|fAmp|fAngle|fColon) != 0 || keywordy(v, flags)) {
+	if classes.Has(ClassSQLi) && sqlNeeded(v, flags) {
+		if lower == "" {
+			lower = lowerASCII(v)
+		}
 		var buf [64]token
 		if r, ok := detectSQLi(v, lower, sqlLex(lower, buf[:0])); ok {
 			return Finding{Class: ClassSQLi, Reason: r}, true
 		}
 	}
-	if classes.Has(ClassCommandInjection) && flags&(fSemi|fPipe|fAmp|fDollar|fQuote|fCtl|fSlash|fBrace|fParen|fPercent|fBackslash|fSpace|fAngle) != 0 {
-		if r, ok := detectCmdi(v); ok {
-			return Finding{Class: ClassCommandInjection, Reason: r}, true
+	if classes.Has(ClassCommandInjection) {
+		need := flags&(fSemi|fPipe|fAmp|fDollar|fBacktick|fCtl|fBrace|fAngle|fPercent) != 0 ||
+			flags&fParen != 0 && flags&(fQuote|fSpace) != fSpace ||
+			flags&fSlash != 0 && flags&(fGlob|fStar) != 0 ||
+			flags&fBackslash != 0
+		if !need && flags&fSpace != 0 {
+			need = firstWordCmd(v)
+		}
+		if !need && flags&fSlash != 0 {
+			need = strings.Contains(v, "bin/")
+		}
+		if need {
+			if r, ok := detectCmdi(v); ok {
+				return Finding{Class: ClassCommandInjection, Reason: r}, true
+			}
 		}
 	}
 	return Finding{}, false
+}
+
+func travNeeded(v string, flags uint32) bool {
+	switch {
+	case flags&fCtl != 0 && strings.IndexByte(v, 0) >= 0:
+		return true
+	case flags&fDot != 0 && strings.Contains(v, ".."):
+		return true
+	case flags&(fSlash|fBackslash) != 0:
+		return true
+	case flags&fColon != 0 && (strings.Contains(v, "://") || strings.Contains(v, ":/")):
+		return true
+	case flags&fDot != 0 && (strings.Contains(v, ".ini") || strings.Contains(v, ".INI")):
+		return true
+	case strings.Contains(v, "0x"):
+		return true
+	}
+	return false
+}
+
+// xssNeeded reports whether v could hold script: a tag, an event
+// handler, a script URL, a call, a DOM object, a template.
+func xssNeeded(v string, flags uint32) bool {
+	switch {
+	case flags&(fAngle|fParen|fBacktick) != 0:
+		return true
+	case flags&fEq != 0 && containsFold(v, "on"):
+		return true
+	case flags&fBrace != 0 && (strings.Contains(v, "{{") || strings.Contains(v, "[") || strings.Contains(v, "${")):
+		return true
+	case flags&fColon != 0 && colonScheme(v):
+		return true
+	case flags&fEq != 0 && (containsFold(v, "location") || containsFold(v, "alert") || containsFold(v, "eval") || containsFold(v, "srcdoc")):
+		return true
+	case flags&fDot != 0 && dottedJS(v):
+		return true
+	case flags&fSpace == 0 && len(v) >= 10 && (containsFold(v, "__proto__") || containsFold(v, "globalthis") || containsFold(v, "xmlhttprequest") || containsFold(v, "localstorage") || containsFold(v, "sessionstorage")):
+		return true
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub,
+// ignoring ASCII case, without allocating: it looks for sub's first
+// letter in both cases with the vectorised IndexByte.
+func containsFold(s, sub string) bool {
+	lo, up := sub[0], sub[0]-'a'+'A'
+	for i := 0; i+len(sub) <= len(s); {
+		a := strings.IndexByte(s[i:], lo)
+		b := strings.IndexByte(s[i:], up)
+		switch {
+		case a < 0 && b < 0:
+			return false
+		case a < 0 || b >= 0 && b < a:
+			a = b
+		}
+		k := i + a
+		if k+len(sub) > len(s) {
+			return false
+		}
+		j := 1
+		for j < len(sub) && lowerByte(s[k+j]) == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+		i = k + 1
+	}
+	return false
+}
+
+// sqlNeeded reports whether v could hold SQL: SQL punctuation, a quote
+// that is not an apostrophe, a comment, or a trigger word.
+func sqlNeeded(v string, flags uint32) bool {
+	switch {
+	case flags&(fParen|fSemi|fEq|fAngle|fHash|fStar|fPipe|fBackslash|fCtl) != 0:
+		return true
+	case flags&fDash != 0 && strings.Contains(v, "--"):
+		return true
+	case flags&fAt != 0 && (strings.Contains(v, "@@") || v[0] == '@' || strings.Contains(v, " @")):
+		return true
+	case flags&fAmp != 0 && strings.Contains(v, "&&"):
+		return true
+	case flags&fQuote != 0 && !onlyApostrophes(v):
+		return true
+	case flags&fSpace != 0:
+		return wordScan(v)
+	}
+	return false
 }
 
 // compactForm removes whitespace and control characters, as browsers do
@@ -263,4 +501,84 @@ func compactForm(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// jsDotWords are the words on either side of a dot in the DOM and JS
+// property accesses that carry script.
+var jsDotWords = map[string]bool{
+	"document": true, "window": true, "location": true, "opener": true, "top": true, "self": true,
+	"parent": true, "frames": true, "string": true, "this": true, "globalthis": true,
+	"innerhtml": true, "outerhtml": true, "cookie": true, "domain": true, "write": true,
+	"writeln": true, "prototype": true, "__proto__": true, "constructor": true, "href": true,
+	"localstorage": true, "sessionstorage": true, "fromcharcode": true, "createelement": true,
+	"textcontent": true, "body": true, "navigator": true, "sendbeacon": true, "hash": true,
+	"srcdoc": true, "execcommand": true,
+}
+
+// dottedJS reports whether s has a property access whose object or
+// property is one of jsDotWords (document.cookie, x.innerHTML).
+func dottedJS(s string) bool {
+	var buf [16]byte
+	word := func(w string) bool {
+		if len(w) < 3 || len(w) > len(buf) {
+			return false
+		}
+		for k := 0; k < len(w); k++ {
+			buf[k] = lowerByte(w[k])
+		}
+		return jsDotWords[string(buf[:len(w)])]
+	}
+	for i := strings.IndexByte(s, '.'); i >= 0; {
+		l := i
+		for l > 0 && (isAlpha(lowerByte(s[l-1])) || s[l-1] == '_') {
+			l--
+		}
+		r := i + 1
+		for r < len(s) && (isAlpha(lowerByte(s[r])) || s[r] == '_') {
+			r++
+		}
+		if l < i && r > i+1 && (word(s[l:i]) || word(s[i+1:r])) {
+			return true
+		}
+		n := strings.IndexByte(s[i+1:], '.')
+		if n < 0 {
+			return false
+		}
+		i += 1 + n
+	}
+	return false
+}
+
+// colonScheme reports whether a ':' in s ends a scheme or CSS property
+// that runs script: javascript:, vbscript:, data:, mocha:, behavior:,
+// -moz-binding:. Whitespace and control bytes inside the name are
+// skipped, as browsers skip them.
+func colonScheme(s string) bool {
+	var buf [12]byte
+	for i := strings.IndexByte(s, ':'); i >= 0; {
+		n := 0
+		for k := i - 1; k >= 0 && n < len(buf); k-- {
+			c := lowerByte(s[k])
+			if c <= ' ' {
+				continue
+			}
+			if !isAlpha(c) {
+				break
+			}
+			n++
+			buf[len(buf)-n] = c
+		}
+		w := string(buf[len(buf)-n:])
+		if strings.HasSuffix(w, "script") || strings.HasSuffix(w, "data") || strings.HasSuffix(w, "mocha") ||
+			strings.HasSuffix(w, "vbs") || strings.HasSuffix(w, "behavior") || strings.HasSuffix(w, "behaviour") ||
+			strings.HasSuffix(w, "binding") {
+			return true
+		}
+		m := strings.IndexByte(s[i+1:], ':')
+		if m < 0 {
+			return false
+		}
+		i += 1 + m
+	}
+	return false
 }
