@@ -64,7 +64,7 @@ func benchRequest(b *testing.B) (*inspect.Stage, *guard.Request) {
 
 type headerMap map[string]string
 
-func (h headerMap) Get(k string) string     { return h[k] }
+func (h headerMap) Get(k string) string      { return h[k] }
 func (h headerMap) Values(k string) []string { return []string{h[k]} }
 
 // BenchmarkStage inspects a request with ten query parameters and a 2 KB

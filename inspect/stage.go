@@ -199,14 +199,14 @@ func (s *Stage) Phase() guard.Phase { return guard.PhaseInspect }
 type scan struct {
 	st      *Stage
 	r       *guard.Request
-	classes Classes        // classes allowed on this route, removed from st.classes
-	fields  []Allow        // per-field allowances on this route
-	skip    *skipSet       // fields the schema stage typed strictly
-	name    []byte         // field name buffer
-	found   bool           // a finding was made
-	finding Finding        // the finding
-	field   string         // its field name
-	walker  jsonWalker     // reused JSON walker
+	classes Classes    // classes allowed on this route, removed from st.classes
+	fields  []Allow    // per-field allowances on this route
+	skip    *skipSet   // fields the schema stage typed strictly
+	name    []byte     // field name buffer
+	found   bool       // a finding was made
+	finding Finding    // the finding
+	field   string     // its field name
+	walker  jsonWalker // reused JSON walker
 	visitFn func(*jsonWalker, string, bool) bool
 }
 

@@ -257,7 +257,7 @@ var wordFilter = func() (f bloom) {
 	return f
 }()
 
-type bloom [26 * 27 * 21 / 64 + 1]uint64
+type bloom [26*27*21/64 + 1]uint64
 
 func bloomIndex(w []byte) (int, bool) {
 	if len(w) < 2 || len(w) > 20 {
@@ -290,7 +290,6 @@ func (f *bloom) add(w []byte) {
 		f[i/64] |= 1 << (i % 64)
 	}
 }
-
 
 // wordScan reports whether a value has a SQL trigger word, or a boolean
 // word beside a literal.
