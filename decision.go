@@ -24,6 +24,20 @@ type Decision struct {
 	Detail string
 	// Stage is the name of the stage that denied; the pipeline fills it.
 	Stage string
+	// Errors lists the invalid fields of a 400 response, rendered as the
+	// problem body's "errors" member. Like Reason, each entry must be
+	// built by the stage from names it vetted (a JSON pointer into its
+	// own schema, a constant keyword), never from request values.
+	Errors []FieldError
+}
+
+// FieldError is one invalid field of a request: where, and which rule
+// it broke. It carries no value.
+type FieldError struct {
+	// Pointer locates the field, as an RFC 6901 JSON pointer ("/title").
+	Pointer string
+	// Keyword names the rule the field broke ("maxLength", "required").
+	Keyword string
 }
 
 // Allow is the Decision that lets a request through.
@@ -45,7 +59,10 @@ func (d Decision) Allowed() bool { return d.Status == 0 }
 //
 // Only the status, its standard title and the stage's constant reason and
 // detail appear: nothing from the request is echoed. A status outside
-// 400–599 renders as 500.
+// 400–599 renders as 500. Errors, when present, render as an extension
+// member listing pointers and keywords (at most MaxProblemErrors):
+//
+//	"errors":[{"pointer":"/title","keyword":"maxLength"}]
 func (d Decision) ProblemJSON() []byte {
 	status := d.Status
 	if status < 400 || status > 599 {
@@ -68,8 +85,25 @@ func (d Decision) ProblemJSON() []byte {
 		b = append(b, `,"detail":`...)
 		b = appendJSONString(b, d.Detail)
 	}
+	if len(d.Errors) > 0 {
+		b = append(b, `,"errors":[`...)
+		for i, e := range d.Errors[:min(len(d.Errors), MaxProblemErrors)] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"pointer":`...)
+			b = appendJSONString(b, e.Pointer)
+			b = append(b, `,"keyword":`...)
+			b = appendJSONString(b, e.Keyword)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}', '\n')
 }
+
+// MaxProblemErrors bounds the field errors a problem body lists.
+const MaxProblemErrors = 20
 
 // StatusCode returns the status to write for d, 500 when d's status is not
 // an error status.
