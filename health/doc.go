@@ -1,18 +1,20 @@
-// Package health serves a Guard's health endpoints:
+// Package health serves a Guard's health endpoints.
 //
-//		h, err := health.New(g, health.WithStoreCheck(), health.WithSQLCheck("db", db))
-//		h.Register(mux) // GET /health, /health/live, /health/ready, /health/dependencies
+//	h, err := health.New(g, health.WithStoreCheck(), health.WithSQLCheck("db", db))
+//	h.Register(mux) // GET /health, /health/live, /health/ready, /health/dependencies
 //
-//	  - /health/live: 200 {"status":"up"} while the process serves HTTP. It
-//	    never checks a dependency, so an outage does not get pods restarted.
-//	  - /health/ready: 200 when every critical check is up, else 503; 503
-//	    {"status":"closing"} as soon as Guard.Close begins (guard.Guard.Closing)
-//	    or Drain is called, before anything else stops, so load balancers
-//	    drain traffic first. Names and statuses only.
-//	  - /health/dependencies: every check with status and criticality, 200
-//	    or 503 like ready. Latency and error text only for requests that
-//	    WithDetail allows (nobody by default: errors name internal hosts).
-//	  - /health: the summary status, "up", "down" or "closing".
+// The endpoints:
+//
+//   - /health/live: 200 {"status":"up"} while the process serves HTTP. It
+//     never checks a dependency, so an outage does not get pods restarted.
+//   - /health/ready: 200 when every critical check is up, else 503; 503
+//     {"status":"closing"} as soon as Guard.Close begins (guard.Guard.Closing)
+//     or Drain is called, before anything else stops, so load balancers
+//     drain traffic first. Names and statuses only.
+//   - /health/dependencies: every check with status and criticality, 200
+//     or 503 like ready. Latency and error text only for requests that
+//     WithDetail allows (nobody by default: errors name internal hosts).
+//   - /health: the summary status, "up", "down" or "closing".
 //
 // Bodies are JSON with Cache-Control: no-store.
 //
