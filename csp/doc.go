@@ -20,6 +20,12 @@
 //
 //	<script nonce="{{.Nonce}}" src="/app.js"></script>
 //
+// A page whose policy carries a nonce must not be stored by shared
+// caches (send Cache-Control: private or no-store): a cached page repeats
+// its nonce to every visitor. The HTML policy also blocks style=""
+// attributes and inline event handlers; move them to nonce'd <style> and
+// <script> elements or to files.
+//
 // # Validation
 //
 // Invalid input never panics: the builder keeps the first error, and

@@ -120,3 +120,25 @@ func ExampleParseReports() {
 	fmt.Println(err, len(reports), reports[0].Document, reports[0].Blocked)
 	// Output: <nil> 1 https://example.com/p https://cdn.evil/x.js
 }
+
+func ExamplePolicy_Compile() {
+	c, err := csp.HTML().ReportTo("csp", "/csp-report").Compile()
+	if err != nil {
+		panic(err)
+	}
+	v := c.Value("R4nd0mN0nce")
+	fmt.Println(c.NeedsNonce(), strings.Contains(v, "script-src 'nonce-R4nd0mN0nce' 'strict-dynamic'"))
+	fmt.Println(c.ReportingEndpoints())
+	// Output:
+	// true true
+	// csp="/csp-report"
+}
+
+func ExampleRequestNonce() {
+	g, _ := guard.New()
+	defer g.Close(context.Background())
+	r := g.Begin(guard.Incoming{Method: "GET", Route: "/"})
+	n := csp.RequestNonce(r) // drawn once per request
+	fmt.Println(len(n), n == csp.RequestNonce(r), n == csp.Nonce(r.Context()))
+	// Output: 22 true true
+}

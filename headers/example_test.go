@@ -123,3 +123,30 @@ func ExampleStripLeaks() {
 	fmt.Printf("%q\n", rec.Header().Get("X-Powered-By"))
 	// Output: ""
 }
+
+func ExampleWithCSP() {
+	s, err := headers.New(headers.WithCSP(csp.HTML().Set(csp.ScriptSrc, csp.Self, csp.UnsafeInline, "'nonce-static'")))
+	fmt.Println(s == nil, err)
+	// Output: true headers: WithCSP: csp: script-src: invalid source "'nonce-static'": a fixed nonce protects nothing; use NonceSource for a fresh nonce per request
+}
+
+func ExampleWithHSTS() {
+	g, err := guard.New(headers.Option(headers.WithHSTS(headers.HSTS{
+		MaxAge:            2 * 365 * 24 * time.Hour,
+		IncludeSubDomains: true,
+		Preload:           true,
+	})))
+	if err != nil {
+		panic(err)
+	}
+	defer g.Close(context.Background())
+	h := g.Handler(http.NotFoundHandler())
+	for _, url := range []string{"https://example.com/", "http://example.com/"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", url, nil))
+		fmt.Printf("%s %q\n", url, rec.Header().Get("Strict-Transport-Security"))
+	}
+	// Output:
+	// https://example.com/ "max-age=63072000; includeSubDomains; preload"
+	// http://example.com/ ""
+}
