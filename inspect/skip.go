@@ -33,3 +33,15 @@ func SkipFields(r *guard.Request, fields ...string) {
 	}
 	s.names = append(s.names, fields...)
 }
+
+// BodyField returns the field name inspection gives a member of a JSON
+// body, from its path: keys, and "" for an array element. BodyField("user",
+// "name") is "body.user.name"; BodyField("items", "", "id") is
+// "body.items[].id". Keys are sanitised and the name bounded as in events.
+func BodyField(path ...string) string {
+	w := jsonWalker{segs: make([]string, len(path))}
+	for i, s := range path {
+		w.segs[i] = s[:min(len(s), maxFieldName)]
+	}
+	return string(w.appendName(nil))
+}
