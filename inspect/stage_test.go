@@ -35,7 +35,7 @@ func (l *eventLog) all() []guard.Event {
 
 // newServer builds a guard with the inspect stage over a mux that echoes
 // the body it receives.
-func newServer(t *testing.T, cfg inspect.Config) (http.Handler, *guard.Guard, *eventLog) {
+func newServer(t testing.TB, cfg inspect.Config) (http.Handler, *guard.Guard, *eventLog) {
 	t.Helper()
 	log := &eventLog{}
 	g, err := guard.New(inspect.Option(cfg), guard.WithSink(log, guard.KindInjectionBlocked, inspect.KindInjectionDetected))

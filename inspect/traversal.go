@@ -53,8 +53,8 @@ func pathForm(s string) string {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		if c == '/' && len(b) > 0 && b[len(b)-1] == '/' {
-			continue
+		if c == '/' && len(b) > 0 && b[len(b)-1] == '/' && !(len(b) >= 2 && b[len(b)-2] == ':') {
+			continue // "//" → "/", but "scheme://" stays
 		}
 		if c == '/' && len(b) >= 2 && b[len(b)-1] == '.' && b[len(b)-2] == '/' {
 			b = b[:len(b)-1] // "/./" → "/"
