@@ -1,0 +1,66 @@
+// Package guardfiberv3 is guard's native middleware for fiber v3 (for fiber
+// v2 use guardfiber).
+//
+//	g, err := guard.New()
+//	if err != nil { log.Fatal(err) }
+//	defer g.Close(context.Background())
+//	app := fiber.New()
+//	app.Use(guardfiberv3.New(g)) // before the routes
+//	app.Get("/notes/:id", getNote)
+//
+// # Route template
+//
+// The template is the path the route was registered with ("/notes/:id",
+// group and mount prefixes included). Fiber decides which route runs only
+// as c.Next() walks its stack (c.Route() and c.FullPath() name the
+// middleware's own route until then), so the middleware finds it itself:
+// it keeps a table of the app's routes that are not middleware
+// (App.GetRoutes(true), automatic HEAD routes included), per method and in
+// fiber's order, and takes the first whose pattern matches the path under
+// the app's CaseSensitive, StrictRouting and UnescapePath settings. Static
+// paths, "/*" and whole-segment ":name" parameters are matched by compiled
+// matchers that follow fiber's rules without allocating; other forms
+// (optional, greedy or constrained parameters, several parameters in a
+// segment) by fiber.RoutePatternMatch, which does not know constraints
+// registered with App.RegisterCustomConstraint (such a route matches as if
+// unconstrained). The table is rebuilt when App.HandlersCount changes, as
+// it does when routes are added or removed. A request no route matches
+// (fiber's 404 and 405) gets guard.RouteUnmatched, as does a request for
+// files served by the static middleware.
+//
+// # Request view
+//
+// The client address is the TCP peer (fasthttp's RemoteAddr) resolved
+// through guard's trusted proxies; fiber's TrustProxy settings play no
+// part. Headers are read from fasthttp without copying them into an
+// http.Header; what guard may keep (host, path, query, header values) is
+// copied, since fasthttp reuses its buffers. Stages read the body fasthttp
+// has already read (bounded by the app's BodyLimit) without copying; with
+// Config.StreamRequestBody it is read up to the stage's limit and set back
+// as the request body.
+//
+// # Handlers
+//
+// On an allowed request the middleware sets guard's Request as the
+// request's context (c.SetContext), so handlers reach it with
+// guard.FromContext(c.Context()) and the helpers guard.Route,
+// guard.ClientIP, guard.CorrelationID and guard.Principal. Since a fiber v3
+// Ctx is itself a context.Context, guard.FromContext(c) and the helpers
+// work on c too; values stages attach with Request.SetValue are seen
+// through c.Context() only. A denied request is answered with an RFC 9457
+// problem body and c.Next is not called.
+//
+// # Errors, status and panics
+//
+// An error returned by the rest of the chain is answered in the middleware
+// by App.ErrorHandler (a mounted app's handler where fiber would use it),
+// as fiber's logger middleware does, and the middleware returns nil: the
+// request_done event then carries the status the error handler chose. With
+// guard's recover stage on (the default) a panic becomes a 500 problem
+// response and a panic event; fasthttp sends nothing before the handler
+// returns, so the response can always be replaced. http.ErrAbortHandler is
+// re-panicked, as guard asks; fasthttp does not recover it, so add fiber's
+// recover middleware before this one if handlers use it.
+//
+// The middleware is safe for concurrent use.
+package guardfiberv3
