@@ -134,6 +134,10 @@ func (lg *Logging) Option() guard.Option {
 	return guard.WithOptions(guard.WithStage(stage{lg}), guard.WithSink(lg))
 }
 
+// Stage returns the stage behind Option, which makes the request-scoped
+// logger available to FromContext; the sink is lg itself.
+func (lg *Logging) Stage() guard.Stage { return stage{lg} }
+
 // Logger returns the base logger.
 func (lg *Logging) Logger() *zap.Logger { return lg.base }
 
