@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/guardsdk/guard"
+	"github.com/guardsdk/guard/headers"
 	"github.com/guardsdk/guard/store"
 )
 
@@ -45,6 +46,8 @@ func guardOptions(cfg appConfig) []guard.Option {
 		// it there even if every stage is turned off.
 		guard.WithRequestContext(true),
 	}
+	// Security headers, CSP reports and CSRF (hardening.go).
+	opts = append(opts, hardeningOptions()...)
 	if len(cfg.TrustedProxies) > 0 {
 		opts = append(opts, guard.WithTrustedProxies(cfg.TrustedProxies...))
 	}
@@ -56,6 +59,7 @@ func guardOptions(cfg appConfig) []guard.Option {
 type app struct {
 	guard    *guard.Guard
 	handler  http.Handler
+	reports  http.Handler // CSP violation reports, POST cspReportPath
 	log      *slog.Logger
 	users    *users
 	sessions *sessions
@@ -86,7 +90,13 @@ func newApp(cfg appConfig) (*app, error) {
 		sessions: newSessions(cfg.Store),
 		notes:    &notes{st: cfg.Store},
 	}
-	a.handler = g.Handler(a.routes())
+	if a.reports, err = newCSPReports(g); err != nil {
+		_ = g.Close(context.Background())
+		return nil, err
+	}
+	// StripLeaks, outside the Guard, removes Server and X-Powered-By
+	// whoever sets them, guard's own problem responses included.
+	a.handler = headers.StripLeaks(g.Handler(a.routes()))
 	return a, nil
 }
 
@@ -116,6 +126,7 @@ var endpoints = []endpoint{
 	{"GET", "/api/v1/notes", true, "List your notes."},
 	{"GET", "/api/v1/notes/{id}", true, "Get one of your notes."},
 	{"GET", "/api/v1/search?q=", true, "Your notes whose title or body contains q."},
+	{"POST", cspReportPath, false, "Content-Security-Policy violation reports from browsers."},
 }
 
 func (a *app) routes() http.Handler {
@@ -128,6 +139,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/notes", a.listNotes)
 	mux.HandleFunc("GET /api/v1/notes/{id}", a.getNote)
 	mux.HandleFunc("GET /api/v1/search", a.search)
+	mux.Handle("POST "+cspReportPath, a.reports)
 	return problemMux{mux}
 }
 
