@@ -129,7 +129,7 @@ func shellForm(s string) string {
 				continue
 			}
 		case '$':
-			rest := strings.ToLower(s[i+1:])
+			rest := lowerASCII(s[i+1 : min(len(s), i+17)]) // a bounded window keeps this linear
 			switch {
 			case strings.HasPrefix(rest, "{ifs}"):
 				b = append(b, ' ')

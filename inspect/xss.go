@@ -98,6 +98,9 @@ func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' }
 
 func isAlnum(c byte) bool { return isAlpha(c) || '0' <= c && c <= '9' }
 
+// maxAttrScan bounds the attribute text examined after one tag name.
+const maxAttrScan = 4096
+
 // scanTags walks every '<' of lower-cased s and judges the tag after it.
 func scanTags(s string) (string, bool) {
 	for i := 0; i < len(s); i++ {
@@ -128,11 +131,17 @@ func scanTags(s string) (string, bool) {
 			}
 		}
 		// Attributes up to the end of the tag (or the value).
+		// The attributes run to the tag's '>', or, in a value with no
+		// '>', to the next '<': scanning to the end from every '<' would
+		// make "<a <a <a ..." quadratic.
 		end := strings.IndexByte(s[k:], '>')
-		attrs := s[k:]
-		if end >= 0 {
-			attrs = s[k : k+end]
+		if end < 0 {
+			end = strings.IndexByte(s[k:], '<')
 		}
+		if end < 0 || end > maxAttrScan {
+			end = min(len(s)-k, maxAttrScan)
+		}
+		attrs := s[k : k+end]
 		if eventIn(attrs, true) {
 			return ReasonXSSEvent, true
 		}
