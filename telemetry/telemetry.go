@@ -129,20 +129,59 @@ func New(opts ...Option) (*Telemetry, error) {
 }
 
 // Option returns one guard.Option adding every enabled part's stages and
-// sinks.
+// sinks: the metrics and logging sinks share one event queue (Sink), so
+// each request costs one event delivery, not two; Sentry keeps its own,
+// as it talks to the network.
 func (t *Telemetry) Option() guard.Option {
 	var opts []guard.Option
-	if t.metrics != nil {
-		opts = append(opts, t.metrics.Option())
+	for _, s := range t.Stages() {
+		opts = append(opts, guard.WithStage(s))
 	}
-	if t.logging != nil {
-		opts = append(opts, t.logging.Option())
-	}
-	if t.tracing != nil {
-		opts = append(opts, t.tracing.Option())
+	if s := t.Sink(); s != nil {
+		opts = append(opts, guard.WithSink(s))
 	}
 	opts = append(opts, t.sentry.Option())
 	return guard.WithOptions(opts...)
+}
+
+// Stages returns the pipeline stages of metrics, logging and tracing (not
+// Sentry's), for callers assembling options themselves.
+func (t *Telemetry) Stages() []guard.Stage {
+	var out []guard.Stage
+	if t.metrics != nil {
+		out = append(out, t.metrics.Stage())
+	}
+	if t.logging != nil {
+		out = append(out, t.logging.Stage())
+	}
+	if t.tracing != nil {
+		out = append(out, t.tracing.Stages()...)
+	}
+	return out
+}
+
+// Sink returns the sink feeding metrics and logging from one queue, or
+// nil when both are off.
+func (t *Telemetry) Sink() guard.Sink {
+	switch {
+	case t.metrics != nil && t.logging != nil:
+		return pair{t.metrics, t.logging}
+	case t.metrics != nil:
+		return t.metrics
+	case t.logging != nil:
+		return t.logging
+	}
+	return nil
+}
+
+type pair struct {
+	m *metrics.Metrics
+	l *logging.Logging
+}
+
+func (p pair) HandleEvent(ev guard.Event) {
+	p.m.HandleEvent(ev)
+	p.l.HandleEvent(ev)
 }
 
 // Attach exports g's event-bus counters in the metrics; call it once after

@@ -11,10 +11,9 @@
 // # Request lines
 //
 // After each request the sink logs MessageRequest ("request") with method,
-// route (the template), scheme, status, bytes (response body), bytes_in
-// (Content-Length, -1 unknown), duration, client_ip (resolved through
-// trusted proxies), correlation_id, and principal and trace_id when
-// present; at Error level for 5xx, Info otherwise. The line is written by
+// route (the template), status, bytes (response body), duration,
+// client_ip (resolved through trusted proxies), correlation_id, and
+// principal and trace_id when present; at Error level for 5xx, Info otherwise. The line is written by
 // the sink goroutine from guard's request_done event, never in the
 // request path, and costs no allocation for a repeat client address.
 //

@@ -34,5 +34,5 @@ func Example() {
 	_ = g.Close(context.Background())
 	// Output:
 	// {"level":"info","msg":"loading note","correlation_id":"req-1","method":"GET","route":"/notes/{id}"}
-	// {"level":"info","msg":"request","method":"GET","route":"/notes/{id}","scheme":"http","status":200,"bytes":6,"bytes_in":0,"duration":0,"client_ip":"192.0.2.1","correlation_id":"req-1"}
+	// {"level":"info","msg":"request","method":"GET","route":"/notes/{id}","status":200,"bytes":6,"duration":0,"client_ip":"192.0.2.1","correlation_id":"req-1"}
 }

@@ -92,7 +92,7 @@ func TestOneLinePerRequestSecretsMasked(t *testing.T) {
 		t.Errorf("%d request lines for 5 requests", n)
 	}
 	first := logs.FilterMessage(logging.MessageRequest).All()[0].ContextMap()
-	for k, want := range map[string]any{"method": "POST", "route": "/login", "status": int64(200), "correlation_id": "req-1", "principal": "user-42", "client_ip": "192.0.2.1", "scheme": "http"} {
+	for k, want := range map[string]any{"method": "POST", "route": "/login", "status": int64(200), "correlation_id": "req-1", "principal": "user-42", "client_ip": "192.0.2.1"} {
 		if first[k] != want {
 			t.Errorf("request line %s = %v (%T), want %v", k, first[k], first[k], want)
 		}

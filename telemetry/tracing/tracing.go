@@ -89,6 +89,10 @@ func (t *Tracing) Option() guard.Option {
 	return guard.WithOptions(guard.WithStage(stage{t}), guard.WithStage(linkStage{}))
 }
 
+// Stages returns the two stages Option adds: the span stage (before
+// correlate) and the link stage (after it).
+func (t *Tracing) Stages() []guard.Stage { return []guard.Stage{stage{t}, linkStage{}} }
+
 // Propagator returns the propagator used for inbound requests; use it
 // (or otel's global one) to inject the context into outbound calls.
 func (t *Tracing) Propagator() propagation.TextMapPropagator { return t.prop }
