@@ -25,7 +25,22 @@ type config struct {
 	boltPath       string
 	redis          redisTarget
 	trustedProxies []string
+	tlsCert        string // PEM certificate chain; with tlsKey, -addr serves HTTPS
+	tlsKey         string // PEM private key
+	redirectAddr   string // plain-HTTP listener redirecting to HTTPS; "" for none
 }
+
+// useTLS reports whether -addr serves HTTPS.
+func (c config) useTLS() bool { return c.tlsCert != "" }
+
+// Listen addresses with -tls-cert and -tls-key, unless given: HTTPS on
+// :8443 and the redirecting plain-HTTP listener on :8080, where the
+// plain-HTTP API is without them.
+const (
+	defaultAddr         = ":8080"
+	defaultTLSAddr      = ":8443"
+	defaultRedirectAddr = ":8080"
+)
 
 // errHelp: -h or -help was given; usage has been printed.
 var errHelp = flag.ErrHelp
@@ -39,11 +54,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	// The flag package's own messages are replaced by one line naming the
 	// flag; -h prints the usage.
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&cfg.addr, "addr", ":8080", "listen `address` (host:port; port 0 picks a free port)")
+	fs.StringVar(&cfg.addr, "addr", defaultAddr, "listen `address` (host:port; port 0 picks a free port); "+defaultTLSAddr+" when -tls-cert is given and -addr is not")
 	fs.StringVar(&cfg.store, "store", "memory", "`backend` for users, sessions, notes and guard state: memory, bolt or redis")
 	fs.StringVar(&cfg.boltPath, "bolt-path", "quickstart.db", "bolt `file` for -store bolt")
 	fs.StringVar(&redisAddr, "redis-addr", "localhost:6379", "Redis `target` for -store redis: host:port, a redis:// or rediss:// URL, or a comma-separated host:port list for a Redis Cluster")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated `CIDRs` or addresses of reverse proxies whose X-Forwarded-For is believed")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) `file`; with -tls-key, -addr serves HTTPS")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `file` for -tls-cert")
+	fs.StringVar(&cfg.redirectAddr, "http-redirect-addr", defaultRedirectAddr, "with -tls-cert: plain-HTTP listen `address` that redirects every request to HTTPS (308); \"\" for none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, "Usage: quickstart [flags]\n\nA JSON notes API protected by guard.\n\nFlags:")
@@ -56,8 +74,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("quickstart: unexpected argument %q: all settings are flags (run with -h for usage)", fs.Arg(0))
 	}
+	if err := validateTLS(&cfg, fs); err != nil {
+		return cfg, err
+	}
 	if err := validateListenAddr(cfg.addr); err != nil {
 		return cfg, fmt.Errorf("quickstart: invalid -addr %q: %v", cfg.addr, err)
+	}
+	if cfg.redirectAddr != "" {
+		if err := validateListenAddr(cfg.redirectAddr); err != nil {
+			return cfg, fmt.Errorf("quickstart: invalid -http-redirect-addr %q: %v", cfg.redirectAddr, err)
+		}
+		if sameListenAddr(cfg.addr, cfg.redirectAddr) {
+			return cfg, fmt.Errorf("quickstart: invalid -http-redirect-addr %q: -addr %q listens there already (give one of them another port, or -http-redirect-addr \"\")", cfg.redirectAddr, cfg.addr)
+		}
 	}
 	switch cfg.store {
 	case "memory":
@@ -80,6 +109,48 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	cfg.trustedProxies = list
 	return cfg, nil
+}
+
+// validateTLS checks -tls-cert, -tls-key and -http-redirect-addr and
+// fills in the HTTPS defaults of -addr and -http-redirect-addr. The files
+// are read later, by run.
+func validateTLS(cfg *config, fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	cfg.tlsCert, cfg.tlsKey = strings.TrimSpace(cfg.tlsCert), strings.TrimSpace(cfg.tlsKey)
+	switch {
+	case cfg.tlsCert != "" && cfg.tlsKey == "":
+		return errors.New("quickstart: -tls-cert needs -tls-key: give both to serve HTTPS, or neither")
+	case cfg.tlsKey != "" && cfg.tlsCert == "":
+		return errors.New("quickstart: -tls-key needs -tls-cert: give both to serve HTTPS, or neither")
+	case cfg.tlsCert == "":
+		if set["http-redirect-addr"] && cfg.redirectAddr != "" {
+			return fmt.Errorf("quickstart: invalid -http-redirect-addr %q: it redirects to HTTPS, which needs -tls-cert and -tls-key", cfg.redirectAddr)
+		}
+		cfg.redirectAddr = ""
+		return nil
+	}
+	if !set["addr"] {
+		cfg.addr = defaultTLSAddr
+	}
+	return nil
+}
+
+// sameListenAddr reports whether two valid listen addresses would
+// collide: the same fixed port on the same or a wildcard host.
+func sameListenAddr(a, b string) bool {
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	na, _ := strconv.Atoi(pa)
+	nb, _ := strconv.Atoi(pb)
+	if na == 0 || na != nb {
+		return false
+	}
+	wild := func(h string) bool {
+		ip, err := netip.ParseAddr(h)
+		return h == "" || err == nil && ip.IsUnspecified()
+	}
+	return wild(ha) || wild(hb) || strings.EqualFold(ha, hb)
 }
 
 func validateListenAddr(addr string) error {

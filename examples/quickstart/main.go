@@ -4,6 +4,7 @@
 //	go run ./examples/quickstart                        # in-memory, :8080
 //	go run ./examples/quickstart -store bolt            # durable, quickstart.db
 //	go run ./examples/quickstart -store redis -redis-addr localhost:6379
+//	go run ./examples/quickstart -tls-cert cert.pem -tls-key key.pem   # HTTPS on :8443, redirect on :8080
 //
 // Then, in another terminal:
 //
@@ -17,7 +18,10 @@
 // -store, so on bolt they survive a restart and on redis they are shared
 // by every instance. Passwords are hashed with argon2id; only the SHA-256
 // of a session token is stored. Every error is an RFC 9457 problem JSON
-// body, and every response carries an X-Request-Id.
+// body, and every response carries an X-Request-Id, the security headers
+// of package headers (Strict-Transport-Security over HTTPS only) and
+// passes the CSRF check of package csrf (browsers' cross-site POSTs are
+// refused; clients that are not browsers are not affected).
 //
 // Flags:
 //
@@ -29,18 +33,32 @@
 //	                  (default "localhost:6379")
 //	-trusted-proxies  comma-separated CIDRs or addresses of reverse proxies
 //	                  whose X-Forwarded-For is believed (default none)
+//	-tls-cert         PEM certificate (chain) file; with -tls-key, -addr
+//	                  serves HTTPS (TLS 1.2+, HTTP/2) and defaults to :8443
+//	-tls-key          PEM private key file; both or neither
+//	-http-redirect-addr
+//	                  with TLS only: a plain-HTTP listener answering every
+//	                  request with a 308 to https://<host>:<HTTPS port><URI>
+//	                  (default ":8080"; "" for none)
 //
 // On start-up it prints one line to stdout once it accepts connections,
 //
 //	quickstart: listening on http://localhost:8080 (store: memory)
 //
-// and on SIGINT or SIGTERM it stops accepting, finishes in-flight requests
-// (at most 10 seconds), closes guard and then the store, and exits 0. A bad
-// flag value exits 2 with a message naming the flag.
+// or, with -tls-cert and -tls-key, two:
+//
+//	quickstart: listening on https://localhost:8443 (store: memory)
+//	quickstart: redirecting http://localhost:8080 to https://localhost:8443
+//
+// and on SIGINT or SIGTERM it stops accepting (on both listeners),
+// finishes in-flight requests (at most 10 seconds), closes guard and then
+// the store, and exits 0. A bad flag value exits 2 with a message naming
+// the flag.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -78,6 +96,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
+	var cert tls.Certificate
+	if cfg.useTLS() {
+		if cert, err = loadCertificate(cfg.tlsCert, cfg.tlsKey); err != nil {
+			fmt.Fprintf(stderr, "quickstart: -tls-cert %s -tls-key %s: %v\n", cfg.tlsCert, cfg.tlsKey, err)
+			return 1
+		}
+	}
+
 	st, err := openStore(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "quickstart: -store %s: %v\n", cfg.store, err)
@@ -107,6 +133,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		closeApp(context.Background())
 		return 1
 	}
+	var rln net.Listener // the plain-HTTP redirect listener, with TLS only
+	if cfg.useTLS() && cfg.redirectAddr != "" {
+		if rln, err = net.Listen("tcp", cfg.redirectAddr); err != nil {
+			fmt.Fprintf(stderr, "quickstart: -http-redirect-addr %s: %v\n", cfg.redirectAddr, err)
+			_ = ln.Close()
+			closeApp(context.Background())
+			return 1
+		}
+	}
+	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	srv := &http.Server{
 		Handler:           a,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -114,11 +150,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          errorLog,
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "quickstart: listening on %s (store: %s)\n", listenURL(ln.Addr()), cfg.store)
+	serveErr := make(chan error, 2)
+	scheme := "http"
+	if cfg.useTLS() {
+		scheme = "https"
+		srv.TLSConfig = tlsConfig(cert)
+		go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
+	var redirect *http.Server
+	if rln != nil {
+		redirect = &http.Server{
+			Handler:           redirectToHTTPS(ln.Addr().(*net.TCPAddr).Port, cert.Leaf),
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      10 * time.Second,
+			IdleTimeout:       30 * time.Second,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          errorLog,
+		}
+		go func() { serveErr <- redirect.Serve(rln) }()
+	}
+	// Scripts read the first line; the redirect listener gets a second.
+	fmt.Fprintf(stdout, "quickstart: listening on %s (store: %s)\n", listenURL(scheme, ln.Addr()), cfg.store)
+	if rln != nil {
+		fmt.Fprintf(stdout, "quickstart: redirecting %s to %s\n", listenURL("http", rln.Addr()), listenURL(scheme, ln.Addr()))
+	}
 
 	code := 0
 	select {
@@ -132,6 +192,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if redirect != nil {
+		if err := redirect.Shutdown(sctx); err != nil {
+			fmt.Fprintf(stderr, "quickstart: shutdown of the redirect listener: %v\n", err)
+			_ = redirect.Close()
+			code = 1
+		}
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		fmt.Fprintf(stderr, "quickstart: shutdown: %v\n", err)
 		_ = srv.Close()
@@ -144,14 +211,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 // listenURL is the URL to print for the bound address: the real port
 // (which -addr :0 leaves to the kernel) and "localhost" for a wildcard
 // address.
-func listenURL(addr net.Addr) string {
+func listenURL(scheme string, addr net.Addr) string {
 	tcp, ok := addr.(*net.TCPAddr)
 	if !ok {
-		return "http://" + addr.String()
+		return scheme + "://" + addr.String()
 	}
 	host := "localhost"
 	if !tcp.IP.IsUnspecified() {
 		host = tcp.IP.String()
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
