@@ -58,5 +58,7 @@
 // re-panicked, as guard asks; fasthttp does not recover it, so add fiber's
 // recover middleware before this one if handlers use it.
 //
-// The middleware is safe for concurrent use.
+// The middleware is safe for concurrent use. The Request's header view
+// reads fasthttp's header, which is not: read headers from the request's
+// own goroutine.
 package guardfiber
