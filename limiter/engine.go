@@ -117,34 +117,44 @@ type eval struct {
 // replaces states[i] by the state to store wherever write[i] is set.
 // states and write must have at least b.N elements.
 func Decide(b *Batch, states []State, write []bool) {
+	if b.N == 1 { // the common case, without the array of evaluations
+		op := &b.Ops[0]
+		var e eval
+		op.Spec.eval(&e, states[0], b.Now, op.Cost)
+		b.Allowed = e.ok || op.Shadow
+		states[0], write[0] = commit(b.Peek, &e, states[0], &b.Results[0], b.Allowed)
+		return
+	}
 	var ev [MaxOps]eval
 	allowed := true
 	for i := 0; i < b.N; i++ {
 		op := &b.Ops[i]
-		ev[i] = op.Spec.eval(states[i], b.Now, op.Cost)
+		op.Spec.eval(&ev[i], states[i], b.Now, op.Cost)
 		if !ev[i].ok && !op.Shadow {
 			allowed = false
 		}
 	}
 	b.Allowed = allowed
 	for i := 0; i < b.N; i++ {
-		e := &ev[i]
-		r := &b.Results[i]
-		*r = OpResult{Allowed: e.ok, Blocked: e.blocked}
-		if !e.ok {
-			r.RetryAfter = e.retry
-		}
-		write[i] = false
-		if allowed && e.ok && !b.Peek {
-			r.Remaining, r.ResetAfter = e.remUsed, e.resetUsed
-			states[i], write[i] = e.used, true
-			continue
-		}
-		r.Remaining, r.ResetAfter = e.remBase, e.resetBase
-		if !b.Peek && e.base != states[i] {
-			states[i], write[i] = e.base, true
-		}
+		states[i], write[i] = commit(b.Peek, &ev[i], states[i], &b.Results[i], allowed)
 	}
+}
+
+// commit fills one op's result and returns the state to store, if any.
+func commit(peek bool, e *eval, cur State, r *OpResult, allowed bool) (State, bool) {
+	*r = OpResult{Allowed: e.ok, Blocked: e.blocked}
+	if !e.ok {
+		r.RetryAfter = e.retry
+	}
+	if allowed && e.ok && !peek {
+		r.Remaining, r.ResetAfter = e.remUsed, e.resetUsed
+		return e.used, true
+	}
+	r.Remaining, r.ResetAfter = e.remBase, e.resetBase
+	if !peek && e.base != cur {
+		return e.base, true
+	}
+	return cur, false
 }
 
 // Peek semantics: the evaluation is the same, nothing is written, and
@@ -161,8 +171,7 @@ func (s *Spec) block(n int64) int64 {
 	return min(d, s.PenaltyMax)
 }
 
-func (s *Spec) eval(st State, now, cost int64) eval {
-	var e eval
+func (s *Spec) eval(e *eval, st State, now, cost int64) {
 	// Penalty decay: each Decay after the block ended lowers the level.
 	if s.hasPenalty() && st.Level > 0 && now >= st.Until {
 		k := (now - st.Until) / s.PenaltyDecay
@@ -180,18 +189,18 @@ func (s *Spec) eval(st State, now, cost int64) eval {
 	impossible := cost > s.Quota
 	switch s.Algorithm {
 	case GCRA:
-		s.gcra(&e, st, now, cost, impossible)
+		s.gcra(e, st, now, cost, impossible)
 	case FixedWindow:
-		s.fixed(&e, st, now, cost, impossible)
+		s.fixed(e, st, now, cost, impossible)
 	default:
-		s.sliding(&e, st, now, cost, impossible)
+		s.sliding(e, st, now, cost, impossible)
 	}
 	if s.hasPenalty() && now < st.Until {
 		e.ok, e.blocked = false, true
 		e.retry = st.Until - now
 		e.remBase = 0
 		e.resetBase = max(e.resetBase, e.retry)
-		return e
+		return
 	}
 	if !e.ok && !impossible && s.hasPenalty() {
 		lvl := min(st.Level+1, MaxPenaltyLevel)
@@ -203,7 +212,6 @@ func (s *Spec) eval(st State, now, cost int64) eval {
 	if impossible {
 		e.retry = 0
 	}
-	return e
 }
 
 func (s *Spec) gcra(e *eval, st State, now, cost int64, impossible bool) {

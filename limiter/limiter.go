@@ -237,7 +237,19 @@ func (l *Limiter) direct(ctx context.Context, key string, cost int64, peek bool)
 	if cost < 1 || cost > p.cap {
 		return Result{}, fmt.Errorf("%w: cost %d not in [1, %d]", ErrCost, cost, p.cap)
 	}
-	tag, err := directTag(key)
+	if m := l.memory; m != nil && len(p.specs) == 1 {
+		// The fast path: one limit on the memory backend, no batch.
+		if key == "" {
+			return Result{}, errors.New("limiter: empty key")
+		}
+		if l.closed.Load() {
+			return Result{}, ErrClosed
+		}
+		var or OpResult
+		allowed := m.decide1(key, p.names[0], &p.specs[0], cost, l.nowMicro(), peek, l.cfg.shadow, &or)
+		return result1(&p.specs[0], &or, allowed, l.cfg.shadow), nil
+	}
+	tag, err := l.tag(key)
 	if err != nil {
 		return Result{}, err
 	}
@@ -256,7 +268,7 @@ func (l *Limiter) direct(ctx context.Context, key string, cost int64, peek bool)
 // the backend.
 func (l *Limiter) Reset(ctx context.Context, key string) error {
 	p := l.policy.Load()
-	tag, err := directTag(key)
+	tag, err := l.tag(key)
 	if err != nil {
 		return err
 	}
@@ -295,6 +307,19 @@ func (l *Limiter) release(b *Batch) {
 		b.Ops[i].Tag, b.Ops[i].Name = "", ""
 	}
 	l.pool.Put(b)
+}
+
+// tag maps a direct key to the backend's tag. The memory backend hashes
+// whatever it gets, so keys go to it as they are; remote backends get
+// keys without hash tag delimiters (directTag).
+func (l *Limiter) tag(key string) (string, error) {
+	if l.memory != nil {
+		if key == "" {
+			return "", errors.New("limiter: empty key")
+		}
+		return key, nil
+	}
+	return directTag(key)
 }
 
 // maxKeyLen bounds direct keys; longer ones are hashed.
@@ -487,6 +512,26 @@ func binding(b *Batch) int {
 		}
 	}
 	return best
+}
+
+// result1 is summarise for a decision of one op.
+func result1(sp *Spec, or *OpResult, allowed, shadow bool) Result {
+	q, w := sp.window()
+	r := Result{
+		Allowed:    allowed,
+		Limit:      q,
+		Window:     time.Duration(w) * time.Microsecond,
+		Remaining:  or.Remaining,
+		ResetAfter: time.Duration(or.ResetAfter) * time.Microsecond,
+		Blocked:    or.Blocked,
+	}
+	if shadow {
+		r.Shadow = !or.Allowed
+		r.Remaining, r.ResetAfter, r.Limit, r.Window, r.Blocked = 0, 0, 0, 0, false
+	} else if !allowed {
+		r.RetryAfter = time.Duration(or.RetryAfter) * time.Microsecond
+	}
+	return r
 }
 
 func summarise(b *Batch, _ bool) Result {

@@ -42,10 +42,10 @@ type memShard struct {
 // MemoryBackend is the in-process Backend: bounded, sharded, allocation
 // free. Create it with NewMemoryBackend; it is safe for concurrent use.
 type MemoryBackend struct {
-	seed, seed2 maphash.Seed
-	shards      []memShard
-	smask       uint64
-	nb          uint64 // buckets per shard
+	seed   maphash.Seed
+	shards []memShard
+	smask  uint64
+	nb     uint64 // buckets per shard
 }
 
 var _ Backend = (*MemoryBackend)(nil)
@@ -67,7 +67,6 @@ func NewMemoryBackend(maxKeys int) (*MemoryBackend, error) {
 	}
 	m := &MemoryBackend{
 		seed:   maphash.MakeSeed(),
-		seed2:  maphash.MakeSeed(),
 		shards: make([]memShard, ns),
 		smask:  uint64(ns - 1),
 		nb:     uint64(nb),
@@ -93,14 +92,26 @@ func (m *MemoryBackend) Evicted() uint64 {
 // Cap returns the number of records the backend holds at most.
 func (m *MemoryBackend) Cap() int { return len(m.shards) * int(m.nb) * ways }
 
-func (m *MemoryBackend) hash(op *Op) uint64 {
-	h := maphash.String(m.seed, op.Tag)
-	h ^= bits.RotateLeft64(maphash.String(m.seed2, op.Name), 29)
+func (m *MemoryBackend) hash(op *Op) uint64 { return m.hashKey(op.Tag, op.Name) }
+
+func (m *MemoryBackend) hashKey(tag, name string) uint64 {
+	// The tag, which clients choose, gets the seeded hash; the limit's
+	// name, a constant of the configuration, a plain FNV-1a.
+	h := maphash.String(m.seed, tag) ^ bits.RotateLeft64(fnv(name), 29)
 	// Finalise (murmur3 fmix64) so that every bit depends on both parts.
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33
 	return h | 1
+}
+
+func fnv(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 func (m *MemoryBackend) shardOf(h uint64) int { return int(h >> 56 & m.smask) }
@@ -328,6 +339,31 @@ func (m *MemoryBackend) Decide(_ context.Context, b *Batch) error {
 		m.shards[locks.idx[i]].mu.Unlock()
 	}
 	return nil
+}
+
+// decide1 is Decide for a batch of one op, without the batch: the
+// direct API's fast path. It fills r and reports whether the request is
+// admitted (always, for a shadow op).
+func (m *MemoryBackend) decide1(tag, name string, sp *Spec, cost, now int64, peek, shadow bool, r *OpResult) bool {
+	h := m.hashKey(tag, name)
+	sh := &m.shards[m.shardOf(h)]
+	var e eval
+	var st State
+	sh.mu.Lock()
+	i := m.find(sh, h)
+	if i >= 0 {
+		st = unpack(&sh.recs[i])
+	}
+	sp.eval(&e, st, now, cost)
+	allowed := e.ok || shadow
+	if next, write := commit(peek, &e, st, r, allowed); write {
+		if i < 0 {
+			i = m.insert(sh, h, nil)
+		}
+		pack(&sh.recs[i], &next)
+	}
+	sh.mu.Unlock()
+	return allowed
 }
 
 // Reset implements Backend.

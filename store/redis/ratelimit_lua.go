@@ -15,21 +15,11 @@ package redis
 // Reply: {allowed, now, then per op: ok, blocked, remaining, reset,
 // retry, remaining-if-not-consumed, reset-if-not-consumed}.
 const rateLimitLua = `
+local floor, ceil, mmax, mmin = math.floor, math.ceil, math.max, math.min
 local function idiv(a, b)
-  local q = math.floor(a / b)
+  local q = floor(a / b)
   if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
   return q
-end
-local function wstart(now, w) return idiv(now, w) * w end
-local function sest(prev, cur, w, el)
-  local weight = (w - el) / w
-  local x = prev * weight
-  return x + cur
-end
-local function sreset(cur, prev, w, el)
-  if cur > 0 then return 2 * w - el end
-  if prev > 0 then return w - el end
-  return 0
 end
 
 local now
@@ -44,141 +34,152 @@ else
 end
 local peek = ARGV[2] == '1'
 local n = #KEYS
-local ev = {}
+-- Per op: the evaluation (ok, blocked, retry, remaining and reset if
+-- consumed or not) and the states to write (s0: not consuming, s1:
+-- consuming; T, Cur, Prev, Level, Until).
+-- E holds them flat, 18 values per op.
+local E = {}
 local allowed = true
 for i = 1, n do
   local a = 2 + (i - 1) * 8
   local alg, quota, period, cost = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   local shadow = ARGV[a + 5] == '1'
   local pb, pm, pd = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8])
-  local T, cur0, prev0, lvl, untl = 0, 0, 0, 0, 0
+  local T, cur0, prev0, lvl0, untl0 = 0, 0, 0, 0, 0
   local raw = redis.call('GET', KEYS[i])
-  if raw and #raw == 40 then T, cur0, prev0, lvl, untl = struct.unpack('<ddddd', raw) end
-  local orig = {T, cur0, prev0, lvl, untl}
+  if raw and #raw == 40 then T, cur0, prev0, lvl0, untl0 = struct.unpack('<ddddd', raw) end
+  local lvl, untl = lvl0, untl0
   local pen = pb > 0
-  if pen and lvl > 0 and now >= untl then
-    local k = idiv(now - untl, pd)
-    if k >= lvl then lvl, untl = 0, 0
-    elseif k > 0 then lvl = lvl - k; untl = untl + k * pd end
+  if pen then
+    if lvl > 0 and now >= untl then
+      local k = idiv(now - untl, pd)
+      if k >= lvl then lvl, untl = 0, 0
+      elseif k > 0 then lvl = lvl - k; untl = untl + k * pd end
+    end
+  elseif lvl ~= 0 or untl ~= 0 then
+    lvl, untl = 0, 0
   end
-  if (not pen) and (lvl ~= 0 or untl ~= 0) then lvl, untl = 0, 0 end
-  local e = {ok = false, blocked = false, retry = 0, remUsed = 0, resetUsed = 0}
-  e.base = {T, cur0, prev0, lvl, untl}
+  local ok, blocked, retry = false, false, 0
+  local rb, sb, ru, su = 0, 0, 0, 0
+  local t1, c1, p1 = T, cur0, prev0
   local impossible = cost > quota
   if alg == 0 then
     local tau = quota * period
-    local tat = math.max(T, now)
-    e.remBase = math.max(idiv(tau - (tat - now), period), 0)
-    e.resetBase = tat - now
+    local tat = mmax(T, now)
+    rb = mmax(idiv(tau - (tat - now), period), 0)
+    sb = tat - now
     if not impossible then
       local nxt = tat + cost * period
       if nxt - now <= tau then
-        e.ok = true
-        e.used = {nxt, cur0, prev0, lvl, untl}
-        e.remUsed = math.max(idiv(tau - (nxt - now), period), 0)
-        e.resetUsed = nxt - now
+        ok = true
+        t1 = nxt
+        ru = mmax(idiv(tau - (nxt - now), period), 0)
+        su = nxt - now
       else
-        e.retry = nxt - tau - now
+        retry = nxt - tau - now
       end
     end
   elseif alg == 2 then
-    local st = wstart(now, period)
+    local st = idiv(now, period) * period
     local cur = 0
     if T == st then cur = cur0 end
-    e.remBase = math.max(quota - cur, 0)
-    e.resetBase = st + period - now
+    rb = mmax(quota - cur, 0)
+    sb = st + period - now
     if not impossible then
       if cur + cost <= quota then
-        e.ok = true
-        e.used = {st, cur + cost, 0, lvl, untl}
-        e.remUsed = quota - cur - cost
-        e.resetUsed = e.resetBase
+        ok = true
+        t1, c1, p1 = st, cur + cost, 0
+        ru, su = quota - cur - cost, sb
       else
-        e.retry = st + period - now
+        retry = sb
       end
     end
   else
     local w = period
-    local st = wstart(now, w)
+    local st = idiv(now, w) * w
     local cur, prev = 0, 0
     if T == st then cur, prev = cur0, prev0 elseif T == st - w then prev = cur0 end
     local el = now - st
-    local est = sest(prev, cur, w, el)
-    e.remBase = math.max(math.floor(quota - est), 0)
-    e.resetBase = sreset(cur, prev, w, el)
+    local weight = (w - el) / w
+    local x = prev * weight
+    local est = x + cur
+    rb = mmax(floor(quota - est), 0)
+    if cur > 0 then sb = 2 * w - el elseif prev > 0 then sb = w - el else sb = 0 end
     if not impossible then
-      local estu = sest(prev, cur + cost, w, el)
+      local estu = x + (cur + cost)
       if estu <= quota then
-        e.ok = true
-        e.used = {st, cur + cost, prev, lvl, untl}
-        e.remUsed = math.max(math.floor(quota - estu), 0)
-        e.resetUsed = sreset(cur + cost, prev, w, el)
+        ok = true
+        t1, c1, p1 = st, cur + cost, prev
+        ru = mmax(floor(quota - estu), 0)
+        su = 2 * w - el
       else
         if cur + cost > quota then
-          local need = 1 - (quota - cost) / cur
-          e.retry = w - el + math.ceil(need * w)
+          retry = w - el + ceil((1 - (quota - cost) / cur) * w)
         else
-          local need = 1 - (quota - cost - cur) / prev
-          e.retry = math.ceil(need * w) - el
+          retry = ceil((1 - (quota - cost - cur) / prev) * w) - el
         end
-        e.retry = math.max(e.retry, 1)
+        retry = mmax(retry, 1)
       end
     end
   end
   if pen and now < untl then
-    e.ok, e.blocked = false, true
-    e.retry = untl - now
-    e.remBase = 0
-    e.resetBase = math.max(e.resetBase, e.retry)
-  elseif (not e.ok) and (not impossible) and pen then
-    local nl = math.min(lvl + 1, 40)
+    ok, blocked = false, true
+    retry = untl - now
+    rb = 0
+    sb = mmax(sb, retry)
+  elseif (not ok) and (not impossible) and pen then
+    local nl = mmin(lvl + 1, 40)
     local d = pb
     local j = 1
     while j < nl and d < pm do d = d * 2; j = j + 1 end
-    d = math.min(d, pm)
-    e.base[4], e.base[5] = nl, now + d
-    e.retry = math.max(e.retry, d)
-    e.resetBase = math.max(e.resetBase, d)
+    d = mmin(d, pm)
+    lvl, untl = nl, now + d
+    retry = mmax(retry, d)
+    sb = mmax(sb, d)
   end
-  if impossible and not e.blocked then e.retry = 0 end
-  e.alg, e.period, e.pen, e.pd, e.orig = alg, period, pen, pd, orig
-  ev[i] = e
-  if (not e.ok) and (not shadow) then allowed = false end
+  if impossible and not blocked then retry = 0 end
+  local o = (i - 1) * 18
+  E[o + 1], E[o + 2], E[o + 3], E[o + 4], E[o + 5], E[o + 6], E[o + 7] = ok, blocked, retry, rb, sb, ru, su
+  E[o + 8], E[o + 9], E[o + 10], E[o + 11], E[o + 12], E[o + 13], E[o + 14], E[o + 15] = T, cur0, prev0, lvl, untl, t1, c1, p1
+  E[o + 16], E[o + 17], E[o + 18] = lvl ~= lvl0 or untl ~= untl0, alg, period
+  E[n * 18 + i] = pen and pd or 0
+  if (not ok) and (not shadow) then allowed = false end
 end
 
 local out = {allowed and 1 or 0, now}
 for i = 1, n do
-  local e = ev[i]
-  local s = nil
-  local rem, reset = e.remBase, e.resetBase
-  if allowed and e.ok and not peek then
-    s = e.used
-    rem, reset = e.remUsed, e.resetUsed
-  elseif not peek then
-    local b, o = e.base, e.orig
-    if b[1] ~= o[1] or b[2] ~= o[2] or b[3] ~= o[3] or b[4] ~= o[4] or b[5] ~= o[5] then s = b end
+  local o = (i - 1) * 18
+  local ok, rem, reset = E[o + 1], E[o + 4], E[o + 5]
+  local t, c, p, write = E[o + 8], E[o + 9], E[o + 10], false
+  if peek then
+  elseif allowed and ok then
+    t, c, p, write = E[o + 13], E[o + 14], E[o + 15], true
+    rem, reset = E[o + 6], E[o + 7]
+  else
+    write = E[o + 16]
   end
-  if s then
+  if write then
+    local l, u, alg, per, pd = E[o + 11], E[o + 12], E[o + 17], E[o + 18], E[n * 18 + i]
     local exp
-    if e.alg == 0 then exp = s[1]
-    elseif e.alg == 2 then exp = s[1] + e.period
-    else exp = s[1] + 2 * e.period end
-    if s[4] > 0 and e.pen then exp = math.max(exp, s[5] + s[4] * e.pd) end
-    exp = math.max(exp, s[5])
+    if alg == 0 then exp = t
+    elseif alg == 2 then exp = t + per
+    else exp = t + 2 * per end
+    if l > 0 and pd > 0 then exp = mmax(exp, u + l * pd) end
+    exp = mmax(exp, u)
     if exp <= now then
       redis.call('DEL', KEYS[i])
     else
-      redis.call('SET', KEYS[i], struct.pack('<ddddd', s[1], s[2], s[3], s[4], s[5]), 'PX', math.max(idiv(exp - now + 999, 1000), minttl))
+      redis.call('SET', KEYS[i], struct.pack('<ddddd', t, c, p, l, u), 'PX', mmax(idiv(exp - now + 999, 1000), minttl))
     end
   end
-  local n0 = #out
-  out[n0 + 1] = e.ok and 1 or 0
-  out[n0 + 2] = e.blocked and 1 or 0
-  out[n0 + 3] = rem
-  out[n0 + 4] = reset
-  out[n0 + 5] = e.ok and 0 or e.retry
-  out[n0 + 6] = e.remBase
-  out[n0 + 7] = e.resetBase
+  local k = (i - 1) * 7 + 2
+  out[k + 1] = ok and 1 or 0
+  out[k + 2] = E[o + 2] and 1 or 0
+  out[k + 3] = rem
+  out[k + 4] = reset
+  out[k + 5] = ok and 0 or E[o + 3]
+  out[k + 6] = E[o + 4]
+  out[k + 7] = E[o + 5]
 end
 return out
 `
