@@ -203,6 +203,11 @@ func normalizeAddr(a netip.Addr) netip.Addr {
 	return a.Unmap().WithZone("")
 }
 
+// NormalizeAddr unmaps an IPv4-mapped IPv6 address and drops any zone: the
+// form guard reports client and peer addresses in. Adapters that get the
+// peer as a netip.Addr (from a *net.TCPAddr, say) pass it through this.
+func NormalizeAddr(a netip.Addr) netip.Addr { return normalizeAddr(a) }
+
 // PeerAddr parses an http.Request.RemoteAddr ("host:port", or a bare
 // address) into a normalised address; it returns the zero Addr for
 // anything else (a Unix socket path, for example).

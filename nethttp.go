@@ -74,10 +74,7 @@ type httpHandler struct {
 type httpExchange struct {
 	req  Request
 	w    responseWriter
-	hr   *http.Request
-	body []byte
-	berr error
-	read bool
+	body HTTPBody
 }
 
 var exchangePool = sync.Pool{New: func() any { return new(httpExchange) }}
@@ -96,7 +93,7 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			exchangePool.Put(ex)
 		}()
 	}
-	ex.hr = r
+	ex.body.req = r
 	ex.w.ResponseWriter = w
 	next := h.next
 	route := r.Pattern
@@ -126,7 +123,7 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ContentLength:  r.ContentLength,
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		in.Body = ex
+		in.Body = &ex.body
 	}
 	g.begin(&ex.req, &in)
 	if g.cfg.recover {
@@ -164,27 +161,40 @@ func (ex *httpExchange) recover() {
 	ex.req.g.Finish(&ex.req, ex.w.status, ex.w.written)
 }
 
-// ReadBody implements BodyReader for net/http: it buffers the body and
-// replaces r.Body so the handler reads the same bytes.
-func (ex *httpExchange) ReadBody(limit int64) ([]byte, error) {
-	if ex.read {
-		if ex.berr == nil && int64(len(ex.body)) > limit {
+// HTTPBody is the BodyReader of an *http.Request, for adapters of
+// frameworks built on net/http (the core's, gin, echo). It buffers the body
+// up to the limit asked for and puts the bytes back as r.Body, so the
+// handler reads them whole. The zero value is not usable; use NewHTTPBody.
+type HTTPBody struct {
+	req  *http.Request
+	data []byte
+	err  error
+	read bool
+}
+
+// NewHTTPBody returns the BodyReader of r's body.
+func NewHTTPBody(r *http.Request) *HTTPBody { return &HTTPBody{req: r} }
+
+// ReadBody implements BodyReader.
+func (b *HTTPBody) ReadBody(limit int64) ([]byte, error) {
+	if b.read {
+		if b.err == nil && int64(len(b.data)) > limit {
 			return nil, ErrBodyTooLarge
 		}
-		return ex.body, ex.berr
+		return b.data, b.err
 	}
-	ex.read = true
-	b, err := io.ReadAll(io.LimitReader(ex.hr.Body, limit+1))
+	b.read = true
+	data, err := io.ReadAll(io.LimitReader(b.req.Body, limit+1))
 	switch {
 	case err != nil:
-		ex.berr = fmt.Errorf("guard: reading request body: %w", err)
-	case int64(len(b)) > limit:
-		ex.berr = ErrBodyTooLarge
+		b.err = fmt.Errorf("guard: reading request body: %w", err)
+	case int64(len(data)) > limit:
+		b.err = ErrBodyTooLarge
 	default:
-		ex.body = b
-		ex.hr.Body = io.NopCloser(bytes.NewReader(b))
+		b.data = data
+		b.req.Body = io.NopCloser(bytes.NewReader(data))
 	}
-	return ex.body, ex.berr
+	return b.data, b.err
 }
 
 // WriteProblem writes d as an RFC 9457 problem response on w, with

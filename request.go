@@ -218,6 +218,12 @@ func (r *Request) fill(ev *Event) {
 	}
 }
 
+// ContextKey returns the key under which a Request's context answers with
+// the Request itself. Adapters whose framework keeps its own value store
+// (fasthttp's user values) store the Request under it, so that
+// FromContext works on the framework's context too.
+func ContextKey() any { return ctxKey{} }
+
 // FromContext returns the Request guard attached to ctx.
 func FromContext(ctx context.Context) (*Request, bool) {
 	if ctx == nil {

@@ -1,13 +1,11 @@
 package guardfiberv3
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
-	"reflect"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/valyala/fasthttp"
@@ -80,11 +78,9 @@ func (m *middleware) serve(c fiber.Ctx) (err error) {
 		return nil
 	}
 	c.SetContext(r)
-	if contextKey != nil {
-		// Makes guard.FromContext work on c itself (a context.Context
-		// whose values are fasthttp user values) too.
-		fc.SetUserValue(contextKey, r)
-	}
+	// Makes guard.FromContext work on c itself (a context.Context whose
+	// values are fasthttp user values) too.
+	fc.SetUserValue(contextKey, r)
 	if err := c.Next(); err != nil {
 		// Answer the error here, as fiber's logger middleware does, so
 		// that request_done carries the status the error handler chose.
@@ -145,7 +141,7 @@ func method(b []byte) string {
 // zone dropped, as guard.PeerAddr does for net/http.
 func peer(a net.Addr) netip.Addr {
 	if t, ok := a.(*net.TCPAddr); ok {
-		return t.AddrPort().Addr().Unmap().WithZone("")
+		return guard.NormalizeAddr(t.AddrPort().Addr())
 	}
 	return netip.Addr{}
 }
@@ -221,29 +217,7 @@ func (b *streamBody) ReadBody(limit int64) ([]byte, error) {
 	return b.data, b.err
 }
 
-// contextKey is the key guard.FromContext looks up, learnt once by
-// letting it look in a context that records the key. Storing the Request
+// contextKey is the key guard.FromContext looks up. Storing the Request
 // under it as a fasthttp user value makes guard.FromContext(c) work, as
-// guard.FromContext(c.Context()) does. It is nil (and nothing is stored) if
-// FromContext ever finds its Request some other way.
-var contextKey = func() any {
-	var s keySpy
-	s.Context = context.Background()
-	guard.FromContext(&s)
-	if s.key == nil || !reflect.TypeOf(s.key).Comparable() {
-		return nil
-	}
-	return s.key
-}()
-
-type keySpy struct {
-	context.Context
-	key any
-}
-
-func (s *keySpy) Value(key any) any {
-	if s.key == nil {
-		s.key = key
-	}
-	return nil
-}
+// guard.FromContext(c.UserContext()) does.
+var contextKey = guard.ContextKey()

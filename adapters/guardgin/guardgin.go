@@ -1,9 +1,6 @@
 package guardgin
 
 import (
-	"bytes"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -33,7 +30,7 @@ func serve(g *guard.Guard, c *gin.Context) {
 		ContentLength:  hr.ContentLength,
 	}
 	if hr.Body != nil && hr.Body != http.NoBody {
-		in.Body = &body{req: hr}
+		in.Body = guard.NewHTTPBody(hr)
 	}
 	r := g.Begin(in)
 	if g.RecoverEnabled() {
@@ -83,35 +80,4 @@ func size(c *gin.Context) int64 {
 		return int64(n)
 	}
 	return 0
-}
-
-// body implements guard.BodyReader over the request body: it buffers up to
-// the limit asked for and puts the bytes back as the request body so the
-// handler reads them whole.
-type body struct {
-	req  *http.Request
-	data []byte
-	err  error
-	read bool
-}
-
-func (b *body) ReadBody(limit int64) ([]byte, error) {
-	if b.read {
-		if b.err == nil && int64(len(b.data)) > limit {
-			return nil, guard.ErrBodyTooLarge
-		}
-		return b.data, b.err
-	}
-	b.read = true
-	data, err := io.ReadAll(io.LimitReader(b.req.Body, limit+1))
-	switch {
-	case err != nil:
-		b.err = fmt.Errorf("guardgin: reading request body: %w", err)
-	case int64(len(data)) > limit:
-		b.err = guard.ErrBodyTooLarge
-	default:
-		b.data = data
-		b.req.Body = io.NopCloser(bytes.NewReader(data))
-	}
-	return b.data, b.err
 }
