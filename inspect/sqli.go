@@ -67,6 +67,8 @@ var sqlFuncs = map[string]bool{
 	"exp": false, "uncompress": true, "compress": false, "starts_with": true, "unistr": true,
 	"overlay": false, "group_concat_max_len": true, "ord": false, "waitfor": true, "xmltype": true,
 	"ctxsys.drithsx.sn": true, "count": false, "if": false, "iif": true, "case": false,
+	"find_in_set": true, "strcmp": true, "json_valid": true, "likelihood": false, "unlikely": false,
+	"rtrim": false, "ltrim": false, "instr": true, "locate": false, "soundex": true,
 }
 
 // sqlTypes are PostgreSQL type names after the :: cast operator.
@@ -102,7 +104,7 @@ func isSQLCmp(t token) bool {
 		}
 	case tWord:
 		switch t.text {
-		case "like", "rlike", "regexp", "is", "in", "between", "glob", "similar", "sounds", "notnull", "isnull", "match":
+		case "like", "ilike", "rlike", "regexp", "is", "in", "between", "glob", "similar", "sounds", "notnull", "isnull", "match":
 			return true
 		}
 	case tPunct:
@@ -178,7 +180,47 @@ func next(toks []token, i int) int {
 	return i
 }
 
+// literalComparison reports whether toks are just a comparison of two
+// literals, "1=1" or "'x'!='y'", optionally followed by a comment.
+func literalComparison(toks []token) bool {
+	i, ok := literalAt(toks, 0)
+	if !ok || i >= len(toks) || toks[i].kind != tOp {
+		return false
+	}
+	switch toks[i].text { // equality: "123<456" is arithmetic, "1=1" a tautology
+	case "=", "==", "!=", "<>", "<=>":
+	default:
+		return false
+	}
+	j, ok := literalAt(toks, i+1)
+	return ok && (j == len(toks) || j == len(toks)-1 && toks[j].kind == tComment)
+}
+
+// literalAt returns the index after the number or quoted string at i.
+func literalAt(toks []token, i int) (int, bool) {
+	switch {
+	case i >= len(toks):
+		return i, false
+	case toks[i].kind == tNumber:
+		return i + 1, true
+	case toks[i].kind == tQuote:
+		if i+1 < len(toks) && toks[i+1].kind == tQuote && toks[i+1].text == toks[i].text {
+			return i + 2, true
+		}
+		if i+2 < len(toks) && toks[i+2].kind == tQuote && toks[i+2].text == toks[i].text && toks[i+1].kind != tQuote {
+			return i + 3, true
+		}
+		if i+1 < len(toks) && toks[i+1].kind != tQuote && i+2 == len(toks) {
+			return i + 2, true // 'x'!='y: the last literal is left open
+		}
+	}
+	return i, false
+}
+
 func sqlRules(toks []token) (string, bool) {
+	if len(toks) >= 3 && len(toks) <= 8 && literalComparison(toks) {
+		return ReasonSQLTautology, true
+	}
 	breakout := false // a closing quote or paren has been seen: we are past the app's literal
 	depth := 0
 	for i := 0; i < len(toks); i++ {
@@ -201,6 +243,16 @@ func sqlRules(toks []token) (string, bool) {
 		case tQuote:
 			if closingQuote(toks, i) {
 				breakout = true
+				// 'union ..., 'alter ...: a keyword straight after the
+				// quote, not itself quoted ("'union' member" is a word).
+				if t.text == "'" && nt.kind == tWord && (nt.text == "union" || nt.text == "select" || nt.text == "alter" || nt.text == "insert" || nt.text == "delete" || nt.text == "drop" || nt.text == "exec" || nt.text == "having" || nt.text == "waitfor") {
+					k := next(toks, n+1)
+					if k >= len(toks) || toks[k].kind == tComment || toks[k].kind == tPunct && toks[k].text != "," && toks[k].text != "." ||
+						nt.text == "union" && (toks[k].text == "select" || toks[k].text == "all" || toks[k].text == "distinct") ||
+						nt.text == "alter" && sqlDDLObjects[toks[k].text] {
+						return ReasonSQLClause, true
+					}
+				}
 			}
 		case tVar:
 			if sqlObjects[t.text] {
@@ -318,6 +370,31 @@ func sqlRules(toks []token) (string, bool) {
 				if breakout {
 					return ReasonSQLClause, true
 				}
+			case "create", "drop", "alter", "truncate":
+				// DDL on a named object: create table persons
+				if nt.kind == tWord && sqlDDLObjects[nt.text] && nt.text != "if" && nt.text != "or" && nt.text != "user" {
+					k := next(toks, n+1)
+					if k < len(toks) && (toks[k].kind == tWord || toks[k].kind == tQuote) {
+						k2 := next(toks, k+1)
+						if toks[k].kind == tQuote || k2 >= len(toks) || toks[k2].text == "(" || toks[k2].text == ";" || toks[k2].kind == tComment || toks[k2].kind == tWord && (toks[k2].text == "add" || toks[k2].text == "change" || toks[k2].text == "drop" || toks[k2].text == "modify" || toks[k2].text == "rename" || toks[k2].text == "as") {
+							return ReasonSQLStacked, true
+						}
+					}
+				}
+			case "as":
+				// ") AS alias FROM", "` AS `x` from": a select list after a breakout.
+				if breakout && n < len(toks) {
+					k := n
+					if toks[k].kind == tQuote && k+2 < len(toks) {
+						k += 2
+					}
+					if k2 := next(toks, k+1); k2 < len(toks) && toks[k2].kind == tQuote {
+						k = k2
+					}
+					if k3 := next(toks, k+1); k3 < len(toks) && toks[k3].text == "from" {
+						return ReasonSQLSelect, true
+					}
+				}
 			case "shutdown":
 				if i > 0 && toks[i-1].text == ";" {
 					return ReasonSQLStacked, true
@@ -340,7 +417,7 @@ func breakoutBefore(toks []token, i int) bool {
 	for k := i - 1; k >= 0; k-- {
 		switch {
 		case toks[k].kind == tQuote:
-			return true
+			return closingQuote(toks, k)
 		case toks[k].kind == tPunct && (toks[k].text == ")" || toks[k].text == ";"):
 			continue
 		default:
@@ -357,6 +434,9 @@ func breakoutBefore(toks []token, i int) bool {
 func commentEndsInput(toks []token, i int) bool {
 	if i != len(toks)-1 {
 		return false
+	}
+	if toks[i].text == "#" {
+		return toks[i].follow == 0 || toks[i].follow == '\n' || toks[i].follow == '\r'
 	}
 	return toks[i].follow == 0 || toks[i].follow == ' ' || toks[i].follow == '\n' ||
 		toks[i].follow == '\t' || toks[i].follow == '\r' || toks[i].follow == '-' || toks[i].follow == '+' ||
@@ -437,7 +517,7 @@ func stackedStatement(toks []token, i int) bool {
 		return nt.text == "from"
 	case "update":
 		k2 := next(toks, k+1)
-		return nt.kind == tWord && k2 < len(toks) && toks[k2].text == "set"
+		return nt.kind == tWord && (k2 >= len(toks) || toks[k2].text == "set" || toks[k2].text == ";" || toks[k2].kind == tComment)
 	case "select":
 		return nt.kind != tWord || sqlFuncs[nt.text] || sqlObjects[nt.text] || nt.text == "if" ||
 			nt.text == "case" || nt.text == "null" || nt.text == "top" || nt.text == "distinct" ||
@@ -485,6 +565,9 @@ func boolExpr(toks []token, i int, breakout bool) (string, bool) {
 		return "", false
 	}
 	lhs := toks[k]
+	if breakout && lhs.kind == tWord && (lhs.text == "true" || lhs.text == "false" || lhs.text == "null") {
+		return ReasonSQLTautology, true // ' or true
+	}
 	if lhs.kind == tWord {
 		if _, isFunc := sqlFuncs[lhs.text]; isFunc && k+1 < len(toks) && toks[k+1].text == "(" && breakout {
 			return ReasonSQLTautology, true
@@ -519,8 +602,14 @@ func boolExpr(toks []token, i int, breakout bool) (string, bool) {
 		// "' or 1" / "or 88": a dangling operand after a breakout.
 		return "", false
 	}
+	if c < len(toks) && toks[c].text == "not" && c+1 < len(toks) && isSQLCmp(toks[c+1]) {
+		c++ // "x not like", "x not similar to"
+	}
 	if !isSQLCmp(toks[c]) {
 		return "", false
+	}
+	if breakout && (toks[c].text == "notnull" || toks[c].text == "isnull") {
+		return ReasonSQLTautology, true // ' or email notnull
 	}
 	symbolic := toks[c].kind == tOp || toks[c].text == "?"
 	if breakout && symbolic {
@@ -578,7 +667,7 @@ func selectInjection(toks []token, i, n int, breakout bool) bool {
 	case nt.kind == tNumber && n+1 < len(toks) && toks[n+1].text == ",":
 		return true
 	case nt.kind == tWord:
-		if _, ok := sqlFuncs[nt.text]; ok && n+1 < len(toks) && toks[n+1].text == "(" {
+		if spaced, ok := sqlFuncs[nt.text]; ok && (spaced || n+1 < len(toks) && toks[n+1].text == "(") {
 			return true
 		}
 		if sqlObjects[nt.text] || nt.text == "if" || nt.text == "case" {

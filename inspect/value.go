@@ -240,12 +240,34 @@ func firstWordCmd(s string) bool {
 	if len(w) < 2 || len(w) > len(buf) {
 		return false
 	}
+	if !cmdFilter.has2(lowerByte(w[0]), lowerByte(w[len(w)-1]), len(w)) {
+		return false
+	}
 	for k := 0; k < len(w); k++ {
 		buf[k] = lowerByte(w[k])
 	}
-	lw := string(buf[:len(w)])
-	return cmdStrong[lw] || cmdPrefix[lw] || lw == "if" || lw == "for" || lw == "alias"
+	return firstWords[string(buf[:len(w)])]
 }
+
+// firstWords are the words that make a value's first word a command.
+var firstWords = func() map[string]bool {
+	m := map[string]bool{"if": true, "for": true, "alias": true}
+	for w := range cmdStrong {
+		m[w] = true
+	}
+	for w := range cmdPrefix {
+		m[w] = true
+	}
+	return m
+}()
+
+// cmdFilter is wordFilter's counterpart for firstWords.
+var cmdFilter = func() (f bloom) {
+	for w := range firstWords {
+		f.add([]byte(w))
+	}
+	return f
+}()
 
 // wordFilter is a bitmap over (first letter, last letter, length) of the
 // words in wordKinds: most words of ordinary text miss it, sparing a map
@@ -297,11 +319,11 @@ func wordScan(s string) (sql bool) {
 	var buf [20]byte
 	boolOp, literal := false, false
 	for i := 0; i < len(s); {
-		for i < len(s) && !isWordCharASCII(s[i]) {
+		for i < len(s) && !isSQLWordChar(s[i]) {
 			i++
 		}
 		j := i
-		for j < len(s) && isWordCharASCII(s[j]) {
+		for j < len(s) && isSQLWordChar(s[j]) {
 			j++
 		}
 		if j == i {
@@ -322,6 +344,10 @@ func wordScan(s string) (sql bool) {
 		i = j
 	}
 	return sql || boolOp && literal
+}
+
+func isSQLWordChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
 func isWordCharASCII(c byte) bool {
