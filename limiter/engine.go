@@ -244,6 +244,11 @@ func windowStart(now, w int64) int64 {
 func (s *Spec) fixed(e *eval, st State, now, cost int64, impossible bool) {
 	w := s.Period
 	start := windowStart(now, w)
+	if st.T > start {
+		// Another decision read a later clock and already opened a later
+		// window: decide in it rather than reopen an old one.
+		now, start = st.T, st.T
+	}
 	var cur int64
 	if st.T == start {
 		cur = st.Cur
@@ -275,6 +280,9 @@ func slidingEstimate(prev, cur, w, elapsed int64) float64 {
 func (s *Spec) sliding(e *eval, st State, now, cost int64, impossible bool) {
 	w := s.Period
 	start := windowStart(now, w)
+	if st.T > start { // as in fixed
+		now, start = st.T, st.T
+	}
 	var cur, prev int64
 	switch st.T {
 	case start:

@@ -14,8 +14,11 @@ const DefaultMaxKeys = 1 << 20
 
 // The memory backend is a set-associative table, like a CPU cache: a key's
 // 64-bit seeded hash picks a shard (one mutex) and two buckets of eight
-// 32-byte records in it; the record lives in whichever has room. A full
-// pair of buckets evicts its least recently active record. Nothing is
+// records in it; the record lives in whichever has room. A bucket keeps
+// its eight hashes in one 64-byte cache line and the 24-byte states after
+// them, so a lookup reads one line per bucket and one for the state. A
+// full pair of buckets moves a record to its other bucket (one cuckoo
+// step) or evicts its least recently active record. Nothing is
 // allocated after New: a decision hashes, locks, scans at most sixteen
 // records and unlocks. The key itself is not kept, only its hash: two
 // keys would share a record only if their 64-bit hashes collided, which
@@ -24,17 +27,23 @@ const DefaultMaxKeys = 1 << 20
 const ways = 8
 
 type memRec struct {
-	h   uint64 // key hash | 1; 0 marks an empty slot
 	t   int64  // State.T
 	cnt uint64 // State.Cur | State.Prev<<32
 	pen uint64 // State.Level<<56 | State.Until
+}
+
+// memBucket is 256 bytes: its hashes (key hash | 1; 0 marks an empty
+// slot) fill one cache line.
+type memBucket struct {
+	h   [ways]uint64
+	rec [ways]memRec
 }
 
 const untilMask = 1<<56 - 1
 
 type memShard struct {
 	mu      sync.Mutex
-	recs    []memRec
+	b       []memBucket
 	evicted uint64
 	_       [32]byte // keep neighbouring shards' locks off one cache line
 }
@@ -72,7 +81,7 @@ func NewMemoryBackend(maxKeys int) (*MemoryBackend, error) {
 		nb:     uint64(nb),
 	}
 	for i := range m.shards {
-		m.shards[i].recs = make([]memRec, nb*ways)
+		m.shards[i].b = make([]memBucket, nb)
 	}
 	return m, nil
 }
@@ -116,27 +125,32 @@ func fnv(s string) uint64 {
 
 func (m *MemoryBackend) shardOf(h uint64) int { return int(h >> 56 & m.smask) }
 
-// buckets returns the two candidate buckets' first record indices.
+// buckets returns the two candidate buckets of h.
 func (m *MemoryBackend) buckets(h uint64) (int, int) {
 	b1 := (h & 0xffffffff) * m.nb >> 32
 	b2 := (h >> 24 & 0xffffffff) * m.nb >> 32
 	if b2 == b1 {
 		b2 = (b1 + 1) % m.nb
 	}
-	return int(b1) * ways, int(b2) * ways
+	return int(b1), int(b2)
 }
+
+// A slot is bucket*ways + way.
+func (sh *memShard) hash(i int) *uint64    { return &sh.b[i/ways].h[i%ways] }
+func (sh *memShard) rec(i int) *memRec     { return &sh.b[i/ways].rec[i%ways] }
+func (sh *memShard) clear(i int, h uint64) { *sh.hash(i), *sh.rec(i) = h, memRec{} }
 
 func (m *MemoryBackend) find(sh *memShard, h uint64) int {
 	b1, b2 := m.buckets(h)
-	r := sh.recs
-	for i := b1; i < b1+ways; i++ {
-		if r[i].h == h {
-			return i
+	hs1, hs2 := &sh.b[b1].h, &sh.b[b2].h
+	for w := 0; w < ways; w++ {
+		if hs1[w] == h {
+			return b1*ways + w
 		}
 	}
-	for i := b2; i < b2+ways; i++ {
-		if r[i].h == h {
-			return i
+	for w := 0; w < ways; w++ {
+		if hs2[w] == h {
+			return b2*ways + w
 		}
 	}
 	return -1
@@ -150,21 +164,18 @@ func score(r *memRec) int64 { return max(r.t, int64(r.pen&untilMask)) }
 // active record not in use by the current decision.
 func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 	b1, b2 := m.buckets(h)
-	r := sh.recs
 	e1, e2 := -1, -1
 	n1, n2 := 0, 0
-	for i := b1; i < b1+ways; i++ {
-		if r[i].h == 0 {
+	for w := 0; w < ways; w++ {
+		if sh.b[b1].h[w] == 0 {
 			if e1 < 0 {
-				e1 = i
+				e1 = b1*ways + w
 			}
 			n1++
 		}
-	}
-	for i := b2; i < b2+ways; i++ {
-		if r[i].h == 0 {
+		if sh.b[b2].h[w] == 0 {
 			if e2 < 0 {
-				e2 = i
+				e2 = b2*ways + w
 			}
 			n2++
 		}
@@ -174,26 +185,28 @@ func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 		if n2 > n1 {
 			i = e2
 		}
-		r[i] = memRec{h: h}
+		sh.clear(i, h)
 		return i
 	}
 	// Both buckets are full: move one of their records to its other
 	// bucket if that has room (one cuckoo step; the stored hash tells
 	// where a record may live).
 	for _, b := range [2]int{b1, b2} {
-		for i := b; i < b+ways; i++ {
+		for w := 0; w < ways; w++ {
+			i := b*ways + w
 			if used(inUse, i) {
 				continue
 			}
-			c1, c2 := m.buckets(r[i].h)
+			c1, c2 := m.buckets(sh.b[b].h[w])
 			alt := c1
 			if alt == b {
 				alt = c2
 			}
-			for j := alt; j < alt+ways; j++ {
-				if r[j].h == 0 {
-					r[j] = r[i]
-					r[i] = memRec{h: h}
+			for v := 0; v < ways; v++ {
+				if sh.b[alt].h[v] == 0 {
+					j := alt*ways + v
+					*sh.hash(j), *sh.rec(j) = sh.b[b].h[w], sh.b[b].rec[w]
+					sh.clear(i, h)
 					return i
 				}
 			}
@@ -201,11 +214,12 @@ func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 	}
 	victim, best := -1, int64(0)
 	for _, b := range [2]int{b1, b2} {
-		for i := b; i < b+ways; i++ {
+		for w := 0; w < ways; w++ {
+			i := b*ways + w
 			if used(inUse, i) {
 				continue
 			}
-			if s := score(&r[i]); victim < 0 || s < best {
+			if s := score(&sh.b[b].rec[w]); victim < 0 || s < best {
 				victim, best = i, s
 			}
 		}
@@ -214,7 +228,7 @@ func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 		return -1
 	}
 	sh.evicted++
-	r[victim] = memRec{h: h}
+	sh.clear(victim, h)
 	return victim
 }
 
@@ -278,14 +292,14 @@ func (m *MemoryBackend) Decide(_ context.Context, b *Batch) error {
 		sh.mu.Lock()
 		i := m.find(sh, h)
 		if i >= 0 {
-			st[0] = unpack(&sh.recs[i])
+			st[0] = unpack(sh.rec(i))
 		}
 		Decide(b, st[:], wr[:])
 		if wr[0] {
 			if i < 0 {
 				i = m.insert(sh, h, nil)
 			}
-			pack(&sh.recs[i], &st[0])
+			pack(sh.rec(i), &st[0])
 		}
 		sh.mu.Unlock()
 		return nil
@@ -310,7 +324,7 @@ func (m *MemoryBackend) Decide(_ context.Context, b *Batch) error {
 		sh := &m.shards[shs[i]]
 		idx[i] = m.find(sh, hs[i])
 		if idx[i] >= 0 {
-			st[i] = unpack(&sh.recs[idx[i]])
+			st[i] = unpack(sh.rec(idx[i]))
 		}
 	}
 	Decide(b, st[:n], wr[:n])
@@ -333,7 +347,7 @@ func (m *MemoryBackend) Decide(_ context.Context, b *Batch) error {
 				continue
 			}
 		}
-		pack(&sh.recs[idx[i]], &st[i])
+		pack(sh.rec(idx[i]), &st[i])
 	}
 	for i := locks.n - 1; i >= 0; i-- {
 		m.shards[locks.idx[i]].mu.Unlock()
@@ -352,7 +366,7 @@ func (m *MemoryBackend) decide1(tag, name string, sp *Spec, cost, now int64, pee
 	sh.mu.Lock()
 	i := m.find(sh, h)
 	if i >= 0 {
-		st = unpack(&sh.recs[i])
+		st = unpack(sh.rec(i))
 	}
 	sp.eval(&e, st, now, cost)
 	allowed := e.ok || shadow
@@ -360,7 +374,7 @@ func (m *MemoryBackend) decide1(tag, name string, sp *Spec, cost, now int64, pee
 		if i < 0 {
 			i = m.insert(sh, h, nil)
 		}
-		pack(&sh.recs[i], &next)
+		pack(sh.rec(i), &next)
 	}
 	sh.mu.Unlock()
 	return allowed
@@ -373,7 +387,7 @@ func (m *MemoryBackend) Reset(_ context.Context, b *Batch) error {
 		sh := &m.shards[m.shardOf(h)]
 		sh.mu.Lock()
 		if j := m.find(sh, h); j >= 0 {
-			sh.recs[j] = memRec{}
+			sh.clear(j, 0)
 		}
 		sh.mu.Unlock()
 	}

@@ -81,10 +81,12 @@ for i = 1, n do
     end
   elseif alg == 2 then
     local st = idiv(now, period) * period
+    local tn = now
+    if T > st then st, tn = T, T end -- a later window is already open
     local cur = 0
     if T == st then cur = cur0 end
     rb = mmax(quota - cur, 0)
-    sb = st + period - now
+    sb = st + period - tn
     if not impossible then
       if cur + cost <= quota then
         ok = true
@@ -97,9 +99,11 @@ for i = 1, n do
   else
     local w = period
     local st = idiv(now, w) * w
+    local tn = now
+    if T > st then st, tn = T, T end
     local cur, prev = 0, 0
     if T == st then cur, prev = cur0, prev0 elseif T == st - w then prev = cur0 end
-    local el = now - st
+    local el = tn - st
     local weight = (w - el) / w
     local x = prev * weight
     local est = x + cur
