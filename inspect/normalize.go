@@ -346,3 +346,11 @@ func lowerASCII(s string) string {
 	}
 	return s
 }
+
+// utf7 decodes the UTF-7 spellings of ASCII markup ("+ADw-script+AD4-"),
+// which old browsers honoured on pages without a charset.
+var utf7 = strings.NewReplacer(
+	"+ADw-", "<", "+AD4-", ">", "+ACI-", "\"", "+ACc-", "'", "+AC8-", "/", "+ACY-", "&",
+	"+AD0-", "=", "+ACg-", "(", "+ACk-", ")", "+ADs-", ";", "+ACA-", " ",
+	"+ADw", "<", "+AD4", ">", "+ACI", "\"",
+)

@@ -109,6 +109,14 @@ func Check(s string, classes Classes) (Finding, bool) {
 			}
 		}
 	}
+	if strings.Contains(cur, "+AD") || strings.Contains(cur, "+AC") {
+		if u := utf7.Replace(cur); u != cur {
+			if f, ok := checkForm(u, scanBytes(u), classes); ok {
+				f.Decoded = true
+				return f, true
+			}
+		}
+	}
 	if flags&(fAmp|fBackslash) != 0 || decoded && scanBytes(cur)&(fAmp|fBackslash) != 0 {
 		e1, ch1 := entityDecode(cur)
 		e2, ch2 := escapeDecode(e1)

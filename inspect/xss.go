@@ -71,7 +71,7 @@ func detectXSS(v, lower, compact string) (string, bool) {
 		// libinjection also flags an XML declaration and bare style=
 		// attributes, which data fields carry innocently; require one of
 		// our own signs of script in that case.
-		if !xmlPrologOnly(lower) && (hasLT || strings.ContainsAny(lower, "\"'`(")) {
+		if !xmlPrologOnly(lower) && (hasLT || strings.ContainsAny(lower, "\"'`")) {
 			return ReasonXSSFingerprint, true
 		}
 	}
@@ -151,6 +151,9 @@ func scanTags(s string) (string, bool) {
 		if strings.Contains(attrs, "xlink:href") || strings.Contains(attrs, "formaction") || strings.Contains(attrs, "ev:handler") {
 			return ReasonXSSTag, true
 		}
+		if name == "include" && strings.HasSuffix(s[j:k], ":include") || strings.HasPrefix(s[j:], "xml:namespace") || strings.Contains(attrs, "xmlns:xi=") {
+			return ReasonXSSEntity, true // XInclude, IE's <?xml:namespace import
+		}
 	}
 	return "", false
 }
@@ -211,6 +214,22 @@ func scanEventAttr(s string, hasLT bool) (string, bool) {
 		}
 		if eventIn(s[i:], false) {
 			// Prose says "on load=..."? Unlikely: the name must be glued.
+			return ReasonXSSEvent, true
+		}
+		// Any on*= name at the start of the value, or right after a
+		// quote that ends an attribute, with nothing or script after it.
+		if p := strings.TrimLeft(s[:i], " \t\n\f"); p == "" || p == "\"" || p == "'" || strings.HasSuffix(p, "\"") || strings.HasSuffix(p, "'") {
+			if eventIn(s[i:], true) {
+				eq := strings.IndexByte(s[i:], '=')
+				rest := strings.TrimLeft(s[i+eq+1:], " \t\n\f")
+				if rest == "" || strings.ContainsAny(rest, "(`") || rest[0] == '"' || rest[0] == '\'' {
+					return ReasonXSSEvent, true
+				}
+			}
+		}
+	}
+	for _, a := range [...]string{"formaction=", "xlink:href=", "srcdoc=", "ev:handler="} {
+		if i := strings.Index(s, a); i > 0 && (s[i-1] == '"' || s[i-1] == '\'' || s[i-1] == ' ' || s[i-1] == '/') {
 			return ReasonXSSEvent, true
 		}
 	}
@@ -294,7 +313,7 @@ var jsObjects = []string{
 	".innerhtml", ".outerhtml", "constructor.constructor", "__proto__", "prototype.",
 	"string.fromcharcode", "top[", "self[", "parent[", "globalthis", "frames[", "opener.",
 	"document)[", "(document)", "textcontent=", ".sort.call", ".call`", ".apply(", ".call(",
-	"new function", "xmlhttprequest", "navigator.sendbeacon", "import(", "srcdoc=",
+	"newfunction(", "xmlhttprequest", "navigator.sendbeacon", "import(", "srcdoc=",
 	"document.createelement", "localstorage", "sessionstorage", "postmessage(",
 	"$on", "${alert", "{alert", "[alert", "=alert", "=eval", "=prompt", "=confirm",
 }
@@ -327,6 +346,8 @@ func scanJS(lower, compact string) (string, bool) {
 				}
 				return ReasonXSSSink, true
 			case c == ')' && k+1 < len(s) && s[k+1] == '(': // (alert)(1)
+				return ReasonXSSSink, true
+			case c == '?' && strings.HasPrefix(s[k:], "?.(") || c == '?' && strings.HasPrefix(s[k:], "?.call"): // alert?.(1)
 				return ReasonXSSSink, true
 			case c == '.' && (strings.HasPrefix(s[k:], ".call") || strings.HasPrefix(s[k:], ".apply") || strings.HasPrefix(s[k:], ".bind")):
 				return ReasonXSSSink, true
