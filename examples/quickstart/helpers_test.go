@@ -3,9 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -126,11 +133,25 @@ func deleteKeys(t *testing.T, client goredis.UniversalClient, prefix string) {
 // startApp serves newApp on st over a real listener.
 func startApp(t *testing.T, st store.Store) *httptest.Server {
 	t.Helper()
-	a, err := newApp(appConfig{Store: st, Hash: testHash})
+	srv, _ := serveApp(t, appConfig{Store: st}, false)
+	return srv
+}
+
+// serveApp serves newApp(cfg) (with testHash) over a real listener, over
+// TLS with useTLS (srv.Client() trusts its certificate).
+func serveApp(t *testing.T, cfg appConfig, useTLS bool) (*httptest.Server, *app) {
+	t.Helper()
+	cfg.Hash = testHash
+	a, err := newApp(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a)
+	srv := httptest.NewUnstartedServer(a)
+	if useTLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -139,7 +160,60 @@ func startApp(t *testing.T, st store.Store) *httptest.Server {
 			t.Errorf("app.Close: %v", err)
 		}
 	})
-	return srv
+	return srv, a
+}
+
+// writeTestCert writes a self-signed ECDSA certificate for hosts (DNS
+// names or IP addresses), valid for a day, and its key as PEM files in a
+// temporary directory. The certificate is its own CA, so a pool holding
+// it verifies it.
+func writeTestCert(t testing.TB, hosts ...string) (certFile, keyFile string, cert *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "quickstart test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert, err = x509.ParseCertificate(der); err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, cert
 }
 
 // client is a small API client for the tests.

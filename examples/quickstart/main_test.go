@@ -3,6 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -25,8 +28,26 @@ func TestParseFlags(t *testing.T) {
 		want func(config) bool
 	}{
 		{nil, func(c config) bool {
-			return c.addr == ":8080" && c.store == "memory" && c.boltPath == "quickstart.db" && len(c.trustedProxies) == 0
+			return c.addr == ":8080" && c.store == "memory" && c.boltPath == "quickstart.db" && len(c.trustedProxies) == 0 &&
+				!c.useTLS() && c.redirectAddr == ""
 		}},
+		// HTTPS: :8443, redirecting from :8080, unless told otherwise.
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem"}, func(c config) bool {
+			return c.useTLS() && c.tlsCert == "c.pem" && c.tlsKey == "k.pem" && c.addr == ":8443" && c.redirectAddr == ":8080"
+		}},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-addr", "127.0.0.1:443", "-http-redirect-addr", "127.0.0.1:80"}, func(c config) bool {
+			return c.addr == "127.0.0.1:443" && c.redirectAddr == "127.0.0.1:80"
+		}},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-http-redirect-addr", ""}, func(c config) bool {
+			return c.useTLS() && c.addr == ":8443" && c.redirectAddr == ""
+		}},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-addr", "127.0.0.1:0", "-http-redirect-addr", "127.0.0.1:0"}, func(c config) bool {
+			return c.addr == "127.0.0.1:0" && c.redirectAddr == "127.0.0.1:0"
+		}},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-addr", "127.0.0.1:8080", "-http-redirect-addr", "127.0.0.2:8080"}, func(c config) bool {
+			return c.addr == "127.0.0.1:8080" && c.redirectAddr == "127.0.0.2:8080"
+		}},
+		{[]string{"-http-redirect-addr", ""}, func(c config) bool { return !c.useTLS() && c.redirectAddr == "" }},
 		{[]string{"-addr", "127.0.0.1:0", "-store", "bolt", "-bolt-path", "x.db"}, func(c config) bool { return c.store == "bolt" && c.boltPath == "x.db" }},
 		{[]string{"-store", "redis"}, func(c config) bool { return c.redis.single.Addr == "localhost:6379" }},
 		{[]string{"-store=redis", "-redis-addr", "redis://:secret@10.1.2.3:6380/2"}, func(c config) bool {
@@ -63,6 +84,14 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-trusted-proxies", "::ffff:10.0.0.0/8"}, "-trusted-proxies"},
 		{[]string{"-nope"}, "-nope"},
 		{[]string{"extra"}, "extra"},
+		{[]string{"-tls-cert", "c.pem"}, "-tls-key"},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", " "}, "-tls-key"},
+		{[]string{"-tls-key", "k.pem"}, "-tls-cert"},
+		{[]string{"-http-redirect-addr", ":8081"}, "-http-redirect-addr"},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-http-redirect-addr", "8081"}, "-http-redirect-addr"},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-addr", ":8080"}, "-http-redirect-addr"},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-http-redirect-addr", "127.0.0.1:8443"}, "-http-redirect-addr"},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-addr", "nope"}, "-addr"},
 	}
 	for _, tc := range bad {
 		_, err := parseFlags(tc.args, io.Discard)
@@ -122,6 +151,86 @@ func TestBinary(t *testing.T) {
 		p.stop(t)
 	})
 
+	t.Run("https", func(t *testing.T) {
+		t.Parallel()
+		certFile, keyFile, cert := writeTestCert(t, "localhost", "127.0.0.1", "::1")
+		p := start(t, bin, "memory", "-addr", "127.0.0.1:0", "-tls-cert", certFile, "-tls-key", keyFile, "-http-redirect-addr", "127.0.0.1:0")
+		if !strings.HasPrefix(p.url, "https://") {
+			t.Fatalf("listening on %s, want https", p.url)
+		}
+		m := regexp.MustCompile(`^quickstart: redirecting (http://127\.0\.0\.1:[0-9]+) to (.*)$`).FindStringSubmatch(p.line(t))
+		if m == nil || m[2] != p.url {
+			t.Fatalf("second line %q, want the redirect listener's, to %s", m, p.url)
+		}
+		plain := m[1]
+		roots := x509.NewCertPool()
+		roots.AddCert(cert)
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: true}
+		t.Cleanup(tr.CloseIdleConnections)
+		p.hc = &http.Client{Transport: tr, Timeout: 10 * time.Second}
+
+		// The API over TLS (HTTP/2), with HSTS.
+		res, err := p.hc.Get(p.url + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.ProtoMajor != 2 || res.Header.Get("Strict-Transport-Security") != hsts {
+			t.Fatalf("GET / over TLS: %d %s, HSTS %q", res.StatusCode, res.Proto, res.Header.Get("Strict-Transport-Security"))
+		}
+		checkHeaders(t, "GET / over TLS", res.Header, true)
+		creds := `{"username":"judy","password":"` + password + `"}`
+		p.post(t, "/api/v1/auth/register", "", creds, 201)
+
+		// The plain listener: 308 to the same host on the HTTPS port.
+		noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		_, httpsPort, _ := strings.Cut(strings.TrimPrefix(p.url, "https://"), ":")
+		for _, host := range []string{"", "localhost", "LOCALHOST:1234"} {
+			req, _ := http.NewRequest("POST", plain+"/api/v1/notes?x=1", strings.NewReader("{}"))
+			req.Host = host
+			res, err := noFollow.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			wantHost := cmp.Or(strings.ToLower(strings.Split(host, ":")[0]), "127.0.0.1")
+			want := "https://" + wantHost + ":" + httpsPort + "/api/v1/notes?x=1"
+			if res.StatusCode != http.StatusPermanentRedirect || res.Header.Get("Location") != want || res.Header.Get("Strict-Transport-Security") != "" {
+				t.Fatalf("Host %q: %d Location %q HSTS %q, want 308 %q and no HSTS", host, res.StatusCode, res.Header.Get("Location"), res.Header.Get("Strict-Transport-Security"), want)
+			}
+		}
+		for _, host := range []string{"evil.example", "evil.example:" + httpsPort, "localhost@evil.example"} {
+			req, _ := http.NewRequest("GET", plain+"/", nil)
+			req.Host = host
+			res, err := noFollow.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 400 || res.Header.Get("Location") != "" || strings.Contains(string(b), "evil") {
+				t.Fatalf("Host %q: %d Location %q %s, want 400", host, res.StatusCode, res.Header.Get("Location"), b)
+			}
+		}
+		// A client following the redirect ends on the HTTPS index.
+		res, err = p.hc.Get(plain + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Request.URL.String() != p.url+"/" {
+			t.Fatalf("following the redirect: %d at %s", res.StatusCode, res.Request.URL)
+		}
+		p.stop(t)
+		// Both listeners are closed.
+		for _, u := range []string{p.url, plain} {
+			if res, err := p.hc.Get(u + "/"); err == nil {
+				res.Body.Close()
+				t.Errorf("%s still answers after shutdown", u)
+			}
+		}
+	})
+
 	t.Run("redis", func(t *testing.T) {
 		t.Parallel()
 		openRedis(t, "GUARD_REDIS_ADDR") // skips unless a Redis is there
@@ -141,6 +250,9 @@ func TestBinary(t *testing.T) {
 			{[]string{"-trusted-proxies", "10.0.0.0/99"}, "-trusted-proxies"},
 			{[]string{"-store", "redis", "-redis-addr", "no-port"}, "-redis-addr"},
 			{[]string{"-no-such-flag"}, "-no-such-flag"},
+			{[]string{"-tls-cert", "cert.pem"}, "-tls-key"},
+			{[]string{"-tls-key", "key.pem"}, "-tls-cert"},
+			{[]string{"-http-redirect-addr", ":8081"}, "-http-redirect-addr"},
 		} {
 			cmd := exec.Command(bin, tc.args...)
 			var stderr bytes.Buffer
@@ -158,20 +270,30 @@ func TestBinary(t *testing.T) {
 
 	t.Run("runtime failures exit 1", func(t *testing.T) {
 		t.Parallel()
-		// A port that is taken, and a Redis that is not there.
+		// A port that is taken, a Redis that is not there, a certificate
+		// that cannot be read, a redirect port that is taken.
 		p := start(t, bin, "memory", "-addr", "127.0.0.1:0")
 		defer p.stop(t)
-		for _, args := range [][]string{
-			{"-addr", strings.TrimPrefix(p.url, "http://")},
-			{"-store", "redis", "-redis-addr", "127.0.0.1:1"},
+		taken := strings.TrimPrefix(p.url, "http://")
+		missing := filepath.Join(t.TempDir(), "missing.pem")
+		certFile, keyFile, _ := writeTestCert(t, "localhost")
+		for _, tc := range []struct {
+			args []string
+			flag string
+		}{
+			{[]string{"-addr", taken}, "-addr"},
+			{[]string{"-store", "redis", "-redis-addr", "127.0.0.1:1"}, "-store redis"},
+			{[]string{"-tls-cert", missing, "-tls-key", missing}, "-tls-cert"},
+			{[]string{"-tls-cert", certFile, "-tls-key", keyFile, "-addr", "127.0.0.1:0", "-http-redirect-addr", taken}, "-http-redirect-addr"},
 		} {
+			args := tc.args
 			cmd := exec.Command(bin, args...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
 			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.ExitCode() != 1 || stderr.Len() == 0 {
-				t.Errorf("%q: %v, stderr %q; want exit status 1 and a message", args, err, stderr.String())
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), tc.flag) {
+				t.Errorf("%q: %v, stderr %q; want exit status 1 and a message naming %s", args, err, stderr.String(), tc.flag)
 			}
 		}
 	})
@@ -181,12 +303,13 @@ func TestBinary(t *testing.T) {
 type proc struct {
 	cmd    *exec.Cmd
 	url    string
+	hc     *http.Client // for url; http.DefaultClient unless set
 	lines  chan string
 	stderr *syncBuffer
 	done   chan error
 }
 
-var listening = regexp.MustCompile(`^quickstart: listening on (http://127\.0\.0\.1:[0-9]+) \(store: ([a-z]+)\)$`)
+var listening = regexp.MustCompile(`^quickstart: listening on (https?://127\.0\.0\.1:[0-9]+) \(store: ([a-z]+)\)$`)
 
 func start(t *testing.T, bin, storeName string, args ...string) *proc {
 	t.Helper()
@@ -221,6 +344,21 @@ func start(t *testing.T, bin, storeName string, args ...string) *proc {
 	return p
 }
 
+// line returns the next stdout line.
+func (p *proc) line(t *testing.T) string {
+	t.Helper()
+	select {
+	case line, ok := <-p.lines:
+		if !ok {
+			t.Fatalf("stdout closed; stderr:\n%s", p.stderr)
+		}
+		return line
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no stdout line within 10s; stderr:\n%s", p.stderr)
+	}
+	return ""
+}
+
 // stop sends SIGTERM and expects a clean exit and nothing more on stdout.
 func (p *proc) stop(t *testing.T) {
 	t.Helper()
@@ -252,7 +390,11 @@ func (p *proc) request(t *testing.T, method, path, token, body string, want int)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	hc := p.hc
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	res, err := hc.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
