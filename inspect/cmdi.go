@@ -49,6 +49,7 @@ var cmdStrong = map[string]bool{
 	"cat": false, "echo": false, "type": false, "dir": false, "copy": false, "set": false,
 	"irb": true, "uconv": true, "iwmi": true, "gwmi": true, "icm": true, "saps": true,
 	"invoke-command": true, "invoke-wmimethod": true, "adduser": true, "ssh-keygen": true,
+	"lastlogin": true,
 }
 
 // cmdWeak are commands that are also English words; they count only with
@@ -275,7 +276,7 @@ func wordAt(s string, i int) (string, int) {
 	w := ""
 	for k := i; k < len(s) && (isCmdWordByte(s[k]) || s[k] == '/' || s[k] == '\\'); k++ {
 		if s[k] == '/' || s[k] == '\\' {
-			if seg := cmdName(s[start:k]); w == "" && (cmdStrong[seg] || cmdWeak[seg]) && start > i-0 && k > start {
+			if seg := cmdName(s[start:k]); w == "" && (cmdStrong[seg] || cmdWeak[seg]) && k > start {
 				w = seg
 			}
 			start = k + 1
@@ -295,6 +296,22 @@ func wordAt(s string, i int) (string, int) {
 // before it; at the very start of a value a command needs arguments that
 // look like shell, as "date" or "ping pong tables" are data.
 func cmdAt(s string, i int, sep bool) (string, bool) {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\'' || s[i] == '"') {
+		i++
+	}
+	if i+1 < len(s) && s[i] == '.' && (s[i+1] == ' ' || isAlpha(s[i+1])) {
+		// ". script" (source) or a sqlite3 dot-command (.shell, .system).
+		if s[i+1] == ' ' {
+			return cmdAt(s, i+2, sep)
+		}
+		dw, _ := wordAt(s, i+1)
+		switch dw {
+		case "shell", "system", "sh", "databases", "tables", "import", "output", "once", "read", "load", "dump", "schema":
+			if sep {
+				return ReasonShellCommand, true
+			}
+		}
+	}
 	w, j := wordAt(s, i)
 	if w == "" && j+1 < len(s) && s[j] == '.' && (s[j+1] == ' ' || isAlpha(s[j+1])) {
 		// ". script" (source) or a sqlite3 dot-command (.shell, .system).
@@ -438,8 +455,8 @@ func shellArg(s string, i int, sep bool) bool {
 		return true
 	case isAlpha(a) && k+1 < len(s) && s[k+1] == ':' && (k+2 >= len(s) || s[k+2] == '/' || s[k+2] == '\\'):
 		return true // c:\ c:/
-	case '0' <= a && a <= '9' && sep:
-		// ping 127.0.0.1, sleep 5 after a separator
+	case '0' <= a && a <= '9' && (sep || ipv4At(s, k)):
+		// ping 127.0.0.1; sleep 5 after a separator
 		return true
 	case isAlpha(a):
 		// A host or file name (google.com, passwd.txt) or another command.
@@ -479,6 +496,23 @@ func aliasDef(s string) bool {
 		}
 	}
 	return true
+}
+
+// ipv4At reports whether an IPv4 address starts at i.
+func ipv4At(s string, i int) bool {
+	dots, digits := 0, 0
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9':
+			digits++
+		case c == '.' && digits > 0:
+			dots++
+			digits = 0
+		default:
+			return dots == 3 && digits > 0
+		}
+	}
+	return dots == 3 && digits > 0
 }
 
 // cmdSpecial finds command injection that needs no separator.

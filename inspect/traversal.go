@@ -183,8 +183,8 @@ func dotDotSegment(s string) bool {
 		after := j == len(s) || s[j] == '/' || s[j] == '\\' || s[j] == ';'
 		sepBefore := i > 0 && (s[i-1] == '/' || s[i-1] == '\\')
 		sepAfter := j < len(s) && (s[j] == '/' || s[j] == '\\' || s[j] == ';' && j+1 < len(s) && (s[j+1] == '/' || s[j+1] == '\\' || s[j+1] == '.'))
-		if (before && after) && (sepBefore || sepAfter) {
-			return true
+		if (before && after) && (sepBefore || sepAfter) && !(j == len(s) && j-i >= 3) {
+			return true // "/../", "/.." at the end; "/..." ending a value is an ellipsis
 		}
 		// "../" glued to a following name ("../etc") or "..\" anywhere.
 		if sepAfter && (before || j-i >= 2 && (i == 0 || !isAlnum(lowerByte(s[i-1])))) {

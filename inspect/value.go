@@ -240,21 +240,27 @@ func firstWordCmd(s string) bool {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 		i++
 	}
-	j := i
-	for j < len(s) && isWordCharASCII(s[j]) {
-		j++
+	// The word, without the quotes and backslashes a shell would drop
+	// (ti''me, c\at), and without a version suffix (python3.10).
+	n := 0
+	for j := i; j < len(s) && n < len(buf); j++ {
+		c := s[j]
+		if c == '\'' || c == '"' || c == '\\' || c == '`' {
+			continue
+		}
+		if !isWordCharASCII(c) {
+			break
+		}
+		buf[n] = lowerByte(c)
+		n++
 	}
-	w := s[i:j]
-	if len(w) < 2 || len(w) > len(buf) {
+	for n > 2 && ('0' <= buf[n-1] && buf[n-1] <= '9' || buf[n-1] == '.') {
+		n--
+	}
+	if n < 2 || !cmdFilter.has2(buf[0], buf[n-1], n) {
 		return false
 	}
-	if !cmdFilter.has2(lowerByte(w[0]), lowerByte(w[len(w)-1]), len(w)) {
-		return false
-	}
-	for k := 0; k < len(w); k++ {
-		buf[k] = lowerByte(w[k])
-	}
-	return firstWords[string(buf[:len(w)])]
+	return firstWords[string(buf[:n])]
 }
 
 // firstWords are the words that make a value's first word a command.
@@ -409,7 +415,7 @@ func checkForm(v string, flags uint32, classes Classes) (Finding, bool) {
 			flags&fParen != 0 && flags&(fQuote|fSpace) != fSpace ||
 			flags&fSlash != 0 && flags&(fGlob|fStar) != 0 ||
 			flags&fBackslash != 0
-		if !need && flags&fSpace != 0 {
+		if !need && flags&(fSpace|fQuote) != 0 {
 			need = firstWordCmd(v)
 		}
 		if !need && flags&fSlash != 0 {
