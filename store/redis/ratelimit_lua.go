@@ -22,6 +22,21 @@ local function idiv(a, b)
   return q
 end
 
+-- put stores a state with the TTL after which it equals a fresh key's.
+local function put(key, now, minttl, alg, per, pd, t, c, p, l, u)
+  local exp
+  if alg == 0 then exp = t
+  elseif alg == 2 then exp = t + per
+  else exp = t + 2 * per end
+  if l > 0 and pd > 0 then exp = mmax(exp, u + l * pd) end
+  exp = mmax(exp, u)
+  if exp <= now then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, struct.pack('<ddddd', t, c, p, l, u), 'PX', mmax(idiv(exp - now + 999, 1000), minttl))
+  end
+end
+
 local now
 local minttl = 1
 if ARGV[1] ~= '' then
@@ -142,6 +157,19 @@ for i = 1, n do
     sb = mmax(sb, d)
   end
   if impossible and not blocked then retry = 0 end
+  if n == 1 then
+    -- One limit, the common case: no bookkeeping for all or nothing.
+    local adm = ok or shadow
+    local rem, reset = rb, sb
+    if peek then
+    elseif adm and ok then
+      put(KEYS[1], now, minttl, alg, period, pen and pd or 0, t1, c1, p1, lvl, untl)
+      rem, reset = ru, su
+    elseif lvl ~= lvl0 or untl ~= untl0 then
+      put(KEYS[1], now, minttl, alg, period, pen and pd or 0, T, cur0, prev0, lvl, untl)
+    end
+    return {adm and 1 or 0, now, ok and 1 or 0, blocked and 1 or 0, rem, reset, ok and 0 or retry, rb, sb}
+  end
   local o = (i - 1) * 18
   E[o + 1], E[o + 2], E[o + 3], E[o + 4], E[o + 5], E[o + 6], E[o + 7] = ok, blocked, retry, rb, sb, ru, su
   E[o + 8], E[o + 9], E[o + 10], E[o + 11], E[o + 12], E[o + 13], E[o + 14], E[o + 15] = T, cur0, prev0, lvl, untl, t1, c1, p1
@@ -163,18 +191,7 @@ for i = 1, n do
     write = E[o + 16]
   end
   if write then
-    local l, u, alg, per, pd = E[o + 11], E[o + 12], E[o + 17], E[o + 18], E[n * 18 + i]
-    local exp
-    if alg == 0 then exp = t
-    elseif alg == 2 then exp = t + per
-    else exp = t + 2 * per end
-    if l > 0 and pd > 0 then exp = mmax(exp, u + l * pd) end
-    exp = mmax(exp, u)
-    if exp <= now then
-      redis.call('DEL', KEYS[i])
-    else
-      redis.call('SET', KEYS[i], struct.pack('<ddddd', t, c, p, l, u), 'PX', mmax(idiv(exp - now + 999, 1000), minttl))
-    end
+    put(KEYS[i], now, minttl, E[o + 17], E[o + 18], E[n * 18 + i], t, c, p, E[o + 11], E[o + 12])
   end
   local k = (i - 1) * 7 + 2
   out[k + 1] = ok and 1 or 0
