@@ -25,9 +25,10 @@
 // Host-derived attribute. The error rate is derived from status codes.
 //
 // Durations and sizes come from guard's request_done events (the sink is
-// asynchronous); the active-requests gauge is kept in the request path by
-// a stage that runs before any other and releases the request in its
-// Finish hook.
+// asynchronous, off the request path). Active requests are counted with
+// atomics by a stage that runs before any other and releases the request
+// in its Finish hook; the count is observed when metrics are collected.
+// Recording allocates nothing: attribute sets are cached per series.
 //
 // # guard's own metrics
 //

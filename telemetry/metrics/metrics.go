@@ -301,11 +301,8 @@ func (m *Metrics) Meter() metric.Meter { return m.meter }
 // counts active requests and a sink for request_done, denied and every
 // security event kind.
 func (m *Metrics) Option() guard.Option {
-	return guard.WithOptions(guard.WithStage(m.Stage()), guard.WithSink(m, m.Kinds()...))
+	return guard.WithOptions(guard.WithStage(m.Stage()), guard.WithSink(m))
 }
-
-// Kinds lists the event kinds the sink consumes: all of them.
-func (m *Metrics) Kinds() []guard.Kind { return nil }
 
 // ObserveGuard exports g's event-bus counters (guard.events.published,
 // guard.queue.dropped{guard.queue="events"}). Call it once after guard.New.
