@@ -208,6 +208,9 @@ func isCmdWordByte(c byte) bool {
 
 // detectCmdi reports OS command injection in v (decoded, not lower-cased).
 func detectCmdi(v string) (string, bool) {
+	if containsFold(v, "${ifs") || containsFold(v, "$ifs") {
+		return ReasonShellSubst, true // the field separator standing in for spaces
+	}
 	s := shellForm(v)
 	if r, ok := cmdSpecial(s); ok {
 		return r, true
@@ -254,9 +257,13 @@ func detectCmdi(v string) (string, bool) {
 			if r, ok := cmdAt(s, j, true); ok {
 				return r, true
 			}
-			// In a substitution any known command word counts.
+			// In a substitution a command needs no arguments. A backtick
+			// span set in prose (`make dist`, as Markdown writes code)
+			// needs a command that is not also an English word; one at the
+			// start of the value or glued to what precedes it does not.
 			w, _ := wordAt(s, j)
-			if cmdWeak[w] || cmdStrong[w] {
+			prose := c == '`' && i > 0 && (s[i-1] == ' ' || s[i-1] == '\t' || s[i-1] == '(')
+			if cmdStrong[w] || cmdWeak[w] && !prose {
 				return ReasonShellSubst, true
 			}
 		}
@@ -578,8 +585,8 @@ func cmdSpecial(s string) (string, bool) {
 	if strings.Contains(s, "$(") {
 		// $( followed by a command word, even an English one.
 		i := strings.Index(s, "$(")
-		w, _ := wordAt(s, i+2)
-		if cmdStrong[w] || cmdWeak[w] || w == "" && i+2 < len(s) && s[i+2] == '(' {
+		w, k := wordAt(s, i+2)
+		if cmdStrong[w] || cmdWeak[w] && shellArg(s, k, true) && k < len(s) && s[k] != ')' || w == "" && i+2 < len(s) && s[i+2] == '(' {
 			return ReasonShellSubst, true
 		}
 	}
@@ -599,6 +606,26 @@ func cmdSpecial(s string) (string, bool) {
 // /e??/p??s??, /bin/ca?, /usr/[a-z]in/bash, /et*/pa*wd.
 func globPath(s string) bool {
 	for i := strings.IndexByte(s, '/'); i >= 0 && i < len(s); {
+		// Only an absolute path that starts an argument: after the start,
+		// a space, a separator or a quote (test/internal/*.c is a pattern
+		// in prose; /e??/p?ss?? is a file the shell will find).
+		if i > 0 && !strings.ContainsRune(" \t;|&'\"`(=,{", rune(s[i-1])) {
+			n := strings.IndexByte(s[i+1:], '/')
+			if n < 0 {
+				break
+			}
+			// skip to the end of this token
+			j := i + 1
+			for j < len(s) && s[j] != ' ' && s[j] != ';' && s[j] != '|' && s[j] != '&' {
+				j++
+			}
+			m := strings.IndexByte(s[j:], '/')
+			if m < 0 {
+				break
+			}
+			i = j + m
+			continue
+		}
 		// Walk one path token.
 		j := i
 		for j < len(s) && s[j] != ' ' && s[j] != ';' && s[j] != '|' && s[j] != '&' && s[j] != '\'' && s[j] != '"' && s[j] != ',' && s[j] != '}' {
@@ -690,7 +717,9 @@ func braceCommand(s string) bool {
 			return false
 		}
 		inner := s[i+1 : i+end]
-		if strings.IndexByte(inner, ',') >= 0 && strings.IndexAny(inner, " \t\"") < 0 {
+		// Not after a word or a dot: file.{sh,py} lists extensions.
+		glued := i > 0 && (isAlnum(s[i-1]) || s[i-1] == '.' || s[i-1] == '_')
+		if !glued && strings.IndexByte(inner, ',') >= 0 && strings.IndexAny(inner, " \t\"") < 0 {
 			first := strings.Trim(strings.SplitN(strings.TrimPrefix(inner, ","), ",", 2)[0], "'$")
 			if w := cmdName(first); w != "" && (cmdStrong[w] || cmdWeak[w] && strings.Count(inner, ",") >= 1 && strings.HasPrefix(strings.SplitN(strings.TrimPrefix(inner, ","), ",", 2)[min(1, strings.Count(strings.TrimPrefix(inner, ","), ","))], "-")) {
 				return true

@@ -67,7 +67,7 @@ var sqlFuncs = map[string]bool{
 	"exp": false, "uncompress": true, "compress": false, "starts_with": true, "unistr": true,
 	"overlay": false, "group_concat_max_len": true, "ord": false, "waitfor": true, "xmltype": true,
 	"ctxsys.drithsx.sn": true, "count": false, "if": false, "iif": true, "case": false,
-	"find_in_set": true, "strcmp": true, "json_valid": true, "likelihood": false, "unlikely": false,
+	"find_in_set": true, "strcmp": false, "json_valid": true, "likelihood": false, "unlikely": false,
 	"rtrim": false, "ltrim": false, "instr": true, "locate": false, "soundex": true,
 }
 
@@ -217,10 +217,30 @@ func literalAt(toks []token, i int) (int, bool) {
 	return i, false
 }
 
+// markPhrases marks the quotes of quoted phrases ("make check", 'rose
+// gold'): a quote followed, before its twin, only by words and numbers
+// that are not SQL operators. Such quotes delimit data, not a breakout.
+func markPhrases(toks []token) {
+	for i := 0; i < len(toks); i++ {
+		if toks[i].kind != tQuote || toks[i].follow != 0 {
+			continue
+		}
+		j := i + 1
+		for j < len(toks) && (toks[j].kind == tWord && !isBoolOp(toks[j]) && !sqlStatements[toks[j].text] || toks[j].kind == tNumber || toks[j].kind == tPunct && (toks[j].text == "," || toks[j].text == "." || toks[j].text == "-")) {
+			j++
+		}
+		if j > i+1 && j < len(toks) && toks[j].kind == tQuote && toks[j].text == toks[i].text {
+			toks[i].follow, toks[j].follow = 'p', 'p'
+			i = j
+		}
+	}
+}
+
 func sqlRules(toks []token) (string, bool) {
 	if len(toks) >= 3 && len(toks) <= 8 && literalComparison(toks) {
 		return ReasonSQLTautology, true
 	}
+	markPhrases(toks)
 	breakout := false // a closing quote or paren has been seen: we are past the app's literal
 	depth := 0
 	for i := 0; i < len(toks); i++ {
@@ -449,6 +469,9 @@ func commentEndsInput(toks []token, i int) bool {
 // apostrophe of a contraction ("it's", "don't").
 func closingQuote(toks []token, i int) bool {
 	t := toks[i]
+	if t.follow == 'p' {
+		return false // a quoted phrase's quote
+	}
 	if i == 0 {
 		return true
 	}
@@ -502,11 +525,17 @@ func sqlContext(toks []token, i int) bool {
 func stackedStatement(toks []token, i int) bool {
 	k := next(toks, i+1)
 	if k >= len(toks) {
-		return true // ";drop" at the end: nothing else is needed
+		// ";drop" at the end: nothing else is needed for the statements
+		// prose does not end a clause with.
+		switch toks[i].text {
+		case "drop", "truncate", "shutdown", "waitfor", "declare", "exec", "execute", "select", "union", "insert", "delete", "update":
+			return true
+		}
+		return false
 	}
 	nt := toks[k]
-	if nt.kind == tComment {
-		return true
+	if nt.kind == tComment && (nt.text == "/*" || commentEndsInput(toks, k)) {
+		return true // a real comment, not an option like --update
 	}
 	switch toks[i].text {
 	case "drop", "create", "alter", "truncate":
@@ -572,7 +601,10 @@ func boolExpr(toks []token, i int, breakout bool) (string, bool) {
 		if _, isFunc := sqlFuncs[lhs.text]; isFunc && k+1 < len(toks) && toks[k+1].text == "(" && breakout {
 			return ReasonSQLTautology, true
 		}
-		if lhs.text == "exists" || lhs.text == "select" {
+		if lhs.text == "exists" && k+1 < len(toks) && toks[k+1].text == "(" {
+			return ReasonSQLTautology, true
+		}
+		if lhs.text == "select" && selectInjection(toks, k, next(toks, k+1), breakout) {
 			return ReasonSQLTautology, true
 		}
 	}

@@ -310,7 +310,7 @@ var jsObjects = []string{
 	"document.cookie", "document.domain", "document.write", "document.location",
 	"document.url", "document.body", "document[", "window.location", "window.name",
 	"window[", "location.href", "location.hash", "location.search", "location=", "location.replace",
-	".innerhtml", ".outerhtml", "constructor.constructor", "__proto__", "prototype.",
+	".innerhtml", ".outerhtml", "constructor.constructor", "__proto__", ".prototype.",
 	"string.fromcharcode", "top[", "self[", "parent[", "globalthis", "frames[", "opener.",
 	"document)[", "(document)", "textcontent=", ".sort.call", ".call`", ".apply(", ".call(",
 	"newfunction(", "xmlhttprequest", "navigator.sendbeacon", "import(", "srcdoc=",
@@ -362,7 +362,7 @@ func scanJS(lower, compact string) (string, bool) {
 	}
 	for _, o := range jsObjects {
 		if strings.Contains(s, o) {
-			if o[0] == '.' || o == "$on" || o == "prototype." || o == "location=" || o == "opener." || o == "localstorage" || o == "sessionstorage" || o == "(document)" {
+			if o[0] == '.' || o == "$on" || o == ".prototype." || o == "location=" || o == "opener." || o == "localstorage" || o == "sessionstorage" || o == "(document)" {
 				// Plain-text risk: require other script syntax too.
 				if !strings.ContainsAny(s, "();=[]`") {
 					continue
