@@ -93,8 +93,9 @@ func WithBodies(limit int) Option {
 // through zap, and gives handlers a request-scoped logger. Build it with
 // New and add it to a Guard with Option. It is safe for concurrent use.
 type Logging struct {
-	base     *zap.Logger // unsampled: events, bodies, request-scoped loggers
-	requests *zap.Logger // request lines, sampled by option
+	base     *zap.Logger // as given: bodies, request-scoped loggers
+	events   *zap.Logger // unsampled, no caller or stack: event lines
+	requests *zap.Logger // request lines: events' logger, sampled by option
 	scrub    *scrub.Scrubber
 	bodies   int
 
@@ -118,9 +119,13 @@ func New(l *zap.Logger, opts ...Option) (*Logging, error) {
 			return nil, err
 		}
 	}
-	lg := &Logging{base: l, requests: l, scrub: c.scrubber, bodies: c.bodyLimit, ips: map[netip.Addr]string{}}
+	lg := &Logging{base: l, scrub: c.scrubber, bodies: c.bodyLimit, ips: map[netip.Addr]string{}}
+	// Sink lines are written by the sink goroutine: the caller would
+	// always be this file, and finding it costs a stack walk per line.
+	lg.events = l.WithOptions(zap.WithCaller(false), zap.AddStacktrace(zapcore.FatalLevel+1))
+	lg.requests = lg.events
 	if c.sampling {
-		lg.requests = l.WithOptions(zap.WrapCore(func(core zapcore.Core) zapcore.Core {
+		lg.requests = lg.events.WithOptions(zap.WrapCore(func(core zapcore.Core) zapcore.Core {
 			return zapcore.NewSamplerWithOptions(core, c.tick, c.first, c.thereafter)
 		}))
 	}
@@ -240,7 +245,7 @@ func (lg *Logging) event(ev *guard.Event) {
 	case guard.KindBackendRecovered:
 		level = zapcore.InfoLevel
 	}
-	ce := lg.base.Check(level, MessageEvent)
+	ce := lg.events.Check(level, MessageEvent)
 	if ce == nil {
 		return
 	}
