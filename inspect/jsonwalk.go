@@ -188,7 +188,7 @@ func (w *jsonWalker) object(depth int) error {
 			k = k[:maxFieldName]
 		}
 		w.segs[base] = k
-		if !w.visit(w, k, true) {
+		if !plainKey(k) && !w.visit(w, k, true) {
 			w.stopped = true
 			return nil
 		}
@@ -404,3 +404,14 @@ func hasZero(x uint64) bool { return (x-lsb)&^x&msb != 0 }
 
 // hasLess reports whether some byte of x is below n (n <= 128).
 func hasLess(x uint64, n uint64) bool { return (x-lsb*n)&^x&msb != 0 }
+
+// plainKey reports whether k is an identifier ([A-Za-z0-9_], as most keys
+// are), which cannot carry an injection: the walker then skips the visit.
+func plainKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if charClass[k[i]]&cSQLWord == 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -72,7 +72,7 @@ func Check(s string, classes Classes) (Finding, bool) {
 		return Finding{}, false
 	}
 	flags := scanBytes(s)
-	if flags == 0 {
+	if flags&^fZero == 0 {
 		return Finding{}, false // letters, digits and '_' only
 	}
 	if f, ok := checkForm(s, flags, classes); ok {
@@ -109,7 +109,7 @@ func Check(s string, classes Classes) (Finding, bool) {
 			}
 		}
 	}
-	if strings.Contains(cur, "+AD") || strings.Contains(cur, "+AC") {
+	if flags&(fPlus|fPercent) != 0 && (strings.Contains(cur, "+AD") || strings.Contains(cur, "+AC")) {
 		if u := utf7.Replace(cur); u != cur {
 			if f, ok := checkForm(u, scanBytes(u), classes); ok {
 				f.Decoded = true
@@ -161,6 +161,7 @@ const (
 	fOther                 // other punctuation: ! ^ ~ ,
 	fBacktick              // `
 	fGlob                  // ? [ ]
+	fZero                  // the digit 0, for "0x" notations; not a special byte
 )
 
 func scanBytes(s string) uint32 {
@@ -189,6 +190,7 @@ var byteFlags = func() (t [256]uint32) {
 	t[' '], t['*'] = fSpace, fStar
 	t['{'], t['}'], t['['], t[']'] = fBrace, fBrace, fBrace|fGlob, fBrace|fGlob
 	t['?'] = fGlob
+	t['0'] = fZero
 	t[':'], t['@'] = fColon, fAt
 	for _, c := range "!^~," {
 		t[c] = fOther
@@ -293,38 +295,30 @@ var wordFilter = func() (f bloom) {
 	return f
 }()
 
-type bloom [26*27*21/64 + 1]uint64
+type bloom [26 * 27 * 21 / 64 + 1]uint64
 
-func bloomIndex(w []byte) (int, bool) {
-	if len(w) < 2 || len(w) > 20 {
+// bloomIndex2 maps (first byte, last byte, length) of a lower-cased word
+// to a bit; ok is false for words the filter never holds.
+func bloomIndex2(a, z byte, n int) (uint, bool) {
+	if n < 2 || n > 20 || a < 'a' || a > 'z' {
 		return 0, false
 	}
-	return bloomIndex2(w[0], w[len(w)-1], len(w))
+	zi := uint(26) // any non-letter last byte
+	if 'a' <= z && z <= 'z' {
+		zi = uint(z - 'a')
+	}
+	return (uint(a-'a')*27+zi)*21 + uint(n-1), true
+}
+
+func (f *bloom) add(w []byte) {
+	if i, ok := bloomIndex2(w[0], w[len(w)-1], len(w)); ok {
+		f[i>>6] |= 1 << (i & 63)
+	}
 }
 
 func (f *bloom) has2(a, z byte, n int) bool {
 	i, ok := bloomIndex2(a, z, n)
-	return ok && f[i/64]&(1<<(i%64)) != 0
-}
-
-func bloomIndex2(a, z byte, n int) (int, bool) {
-	if n < 2 || n > 20 {
-		return 0, false
-	}
-	if a < 'a' || a > 'z' {
-		return 0, false
-	}
-	zi := 26 // any non-letter last byte
-	if 'a' <= z && z <= 'z' {
-		zi = int(z - 'a')
-	}
-	return (int(a-'a')*27+zi)*21 + n - 1, true
-}
-
-func (f *bloom) add(w []byte) {
-	if i, ok := bloomIndex(w); ok {
-		f[i/64] |= 1 << (i % 64)
-	}
+	return ok && f[(i>>6)%uint(len(f))]&(1<<(i&63)) != 0
 }
 
 // wordScan reports whether a value has a SQL trigger word, or a boolean
@@ -360,13 +354,24 @@ func wordScan(s string) (sql bool) {
 	return sql || boolOp && literal
 }
 
-func isSQLWordChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
-}
+func isSQLWordChar(c byte) bool { return charClass[c]&cSQLWord != 0 }
 
-func isWordCharASCII(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.'
-}
+func isWordCharASCII(c byte) bool { return charClass[c]&cWord != 0 }
+
+const (
+	cSQLWord = 1 << iota // [A-Za-z0-9_]
+	cWord                // [A-Za-z0-9_.-]
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' {
+			t[c] = cSQLWord | cWord
+		}
+	}
+	t['-'], t['.'] = cWord, cWord
+	return t
+}()
 
 // onlyApostrophes reports whether every quote in s is an apostrophe
 // between letters (O'Connor, it's): such quotes end no SQL literal.
@@ -440,9 +445,9 @@ func travNeeded(v string, flags uint32) bool {
 		return true
 	case flags&fColon != 0 && (strings.Contains(v, "://") || strings.Contains(v, ":/")):
 		return true
-	case flags&fDot != 0 && (strings.Contains(v, ".ini") || strings.Contains(v, ".INI")):
+	case flags&fDot != 0 && containsFold(v, ".ini"):
 		return true
-	case strings.Contains(v, "0x"):
+	case flags&fZero != 0 && (strings.Contains(v, "0x") || strings.Contains(v, "0X")):
 		return true
 	}
 	return false
@@ -474,7 +479,10 @@ func xssNeeded(v string, flags uint32) bool {
 // ignoring ASCII case, without allocating: it looks for sub's first
 // letter in both cases with the vectorised IndexByte.
 func containsFold(s, sub string) bool {
-	lo, up := sub[0], sub[0]-'a'+'A'
+	lo, up := sub[0], sub[0]
+	if 'a' <= lo && lo <= 'z' {
+		up = lo - 'a' + 'A'
+	}
 	for i := 0; i+len(sub) <= len(s); {
 		a := strings.IndexByte(s[i:], lo)
 		b := strings.IndexByte(s[i:], up)
