@@ -295,7 +295,7 @@ var wordFilter = func() (f bloom) {
 	return f
 }()
 
-type bloom [26 * 27 * 21 / 64 + 1]uint64
+type bloom [26*27*21/64 + 1]uint64
 
 // bloomIndex2 maps (first byte, last byte, length) of a lower-cased word
 // to a bit; ok is false for words the filter never holds.
