@@ -303,6 +303,10 @@ func sqlRules(toks []token) (string, bool) {
 				if nt.kind == tWord && sqlStatements[nt.text] && stackedStatement(toks, n) {
 					return ReasonSQLStacked, true
 				}
+				// "; --" ending the value: terminate the query, comment the rest.
+				if nt.kind == tComment && n == len(toks)-1 && commentEndsInput(toks, n) && (i == 0 || breakout) {
+					return ReasonSQLComment, true
+				}
 			}
 		case tWord:
 			w := t.text
@@ -385,6 +389,25 @@ func sqlRules(toks []token) (string, bool) {
 			case "procedure":
 				if nt.text == "analyse" || nt.text == "analyze" {
 					return ReasonSQLFunction, true
+				}
+			case "case":
+				// CASE [x] WHEN ... THEN ... END
+				if k := n; k < len(toks) && (nt.text == "when" || k+1 < len(toks) && toks[k+1].text == "when") {
+					then, end := false, false
+					for j := k; j < len(toks) && j < i+24; j++ {
+						then = then || toks[j].text == "then"
+						end = end || then && toks[j].text == "end"
+					}
+					if then && end {
+						return ReasonSQLClause, true
+					}
+				}
+			case "limit":
+				// LIMIT n,n ending the value or before a comment
+				if nt.kind == tNumber && n+2 < len(toks) && toks[n+1].text == "," && toks[n+2].kind == tNumber {
+					if k := n + 3; k == len(toks) || toks[k].kind == tComment && toks[k].text != "/*" {
+						return ReasonSQLClause, true
+					}
 				}
 			case "collate":
 				if breakout {
@@ -501,7 +524,7 @@ func sqlContext(toks []token, i int) bool {
 		case tQuote, tComment, tVar:
 			return true
 		case tWord:
-			if sqlStatements[t.text] || t.text == "from" || t.text == "where" || isBoolOp(t) {
+			if sqlStatements[t.text] || t.text == "from" || t.text == "where" || t.text == "limit" || isBoolOp(t) {
 				return true
 			}
 			if _, ok := sqlFuncs[t.text]; ok && k+1 < len(toks) && toks[k+1].text == "(" {
@@ -601,8 +624,18 @@ func boolExpr(toks []token, i int, breakout bool) (string, bool) {
 		if _, isFunc := sqlFuncs[lhs.text]; isFunc && k+1 < len(toks) && toks[k+1].text == "(" && breakout {
 			return ReasonSQLTautology, true
 		}
-		if lhs.text == "exists" && k+1 < len(toks) && toks[k+1].text == "(" {
+		if lhs.text == "exists" && (breakout || k+1 < len(toks) && toks[k+1].text == "(") {
 			return ReasonSQLTautology, true
+		}
+		// ' || pkg.func('x') || ': a call concatenated after a breakout.
+		if breakout && k+1 < len(toks) {
+			j := k + 1
+			for j+1 < len(toks) && toks[j].text == "." && toks[j+1].kind == tWord {
+				j += 2
+			}
+			if j < len(toks) && toks[j].text == "(" && (j > k+1 || adjacent(toks, k)) {
+				return ReasonSQLFunction, true
+			}
 		}
 		if lhs.text == "select" && selectInjection(toks, k, next(toks, k+1), breakout) {
 			return ReasonSQLTautology, true
