@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"go.uber.org/zap"
+
 	"github.com/guardsdk/guard"
 	"github.com/guardsdk/guard/headers"
 	"github.com/guardsdk/guard/store"
@@ -28,12 +30,21 @@ type appConfig struct {
 	// Log receives server-side errors (never sent to clients); nil
 	// discards them.
 	Log *slog.Logger
+	// Logger receives guard's JSON lines, one per request and one per
+	// security or health event (telemetry/logging); nil discards them.
+	Logger *zap.Logger
+	// SentryDSN turns Sentry on (-sentry-dsn): panics and 5xx are
+	// reported to that project, and POST /sentry-tunnel relays browser
+	// envelopes to it. "" leaves Sentry off.
+	SentryDSN string
 }
 
 // guardOptions is the one place the quickstart configures guard. Rate
-// limits, security headers, CSRF, input inspection, telemetry and health
-// endpoints are added here as the SDK grows, so that main and the tests
-// get them alike.
+// limits, security headers, CSRF and input inspection are added here as
+// the SDK grows, so that main and the tests get them alike. Telemetry
+// (metrics, logs, tracing, Sentry) is the one addition made in newApp,
+// from the observability of telemetry.go, because the app also serves
+// its endpoints.
 func guardOptions(cfg appConfig) []guard.Option {
 	opts := []guard.Option{
 		// One backend for the app's own data and for every stateful guard
@@ -58,6 +69,7 @@ func guardOptions(cfg appConfig) []guard.Option {
 // It is an http.Handler and safe for concurrent use.
 type app struct {
 	guard    *guard.Guard
+	obs      *observability // metrics, logs, tracing, Sentry, health
 	handler  http.Handler
 	reports  http.Handler // CSP violation reports, POST cspReportPath
 	log      *slog.Logger
@@ -79,19 +91,28 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := guard.New(guardOptions(cfg)...)
+	obs, err := newObservability(cfg)
 	if err != nil {
+		return nil, err
+	}
+	g, err := guard.New(append(guardOptions(cfg), obs.tel.Option())...)
+	if err != nil {
+		obs.abandon()
 		return nil, err
 	}
 	a := &app{
 		guard:    g,
+		obs:      obs,
 		log:      cfg.Log,
 		users:    &users{st: cfg.Store, hasher: hasher},
 		sessions: newSessions(cfg.Store),
 		notes:    &notes{st: cfg.Store},
 	}
-	if a.reports, err = newCSPReports(g); err != nil {
-		_ = g.Close(context.Background())
+	if err = obs.attach(g, cfg); err == nil {
+		a.reports, err = newCSPReports(g)
+	}
+	if err != nil {
+		_ = a.Close(context.Background())
 		return nil, err
 	}
 	// StripLeaks, outside the Guard, removes Server and X-Powered-By
@@ -105,9 +126,19 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.Serv
 // Guard returns the app's Guard.
 func (a *app) Guard() *guard.Guard { return a.guard }
 
-// Close stops the Guard, draining its event queues until ctx ends. It
-// does not close the store.
-func (a *app) Close(ctx context.Context) error { return a.guard.Close(ctx) }
+// Close stops the Guard, draining its event queues (logs, metrics) and
+// flushing Sentry until ctx ends, then stops the metrics provider. It does
+// not close the store. /health/ready answers 503 from the moment it
+// begins; call Drain (main does) to start that earlier.
+func (a *app) Close(ctx context.Context) error {
+	err := a.guard.Close(ctx)
+	return errors.Join(err, a.obs.close(ctx))
+}
+
+// Drain turns /health/ready to 503 so that load balancers stop sending
+// traffic, while requests are still served; main calls it on SIGINT or
+// SIGTERM, before stopping the server.
+func (a *app) Drain() { a.obs.health.Drain() }
 
 // endpoint documents one route for the index.
 type endpoint struct {
@@ -117,7 +148,7 @@ type endpoint struct {
 	Description string `json:"description"`
 }
 
-var endpoints = []endpoint{
+var apiEndpoints = []endpoint{
 	{"GET", "/", false, "This index."},
 	{"POST", "/api/v1/auth/register", false, `Create an account: {"username","password"}.`},
 	{"POST", "/api/v1/auth/login", false, `Get a bearer token: {"username","password"}.`},
@@ -127,6 +158,12 @@ var endpoints = []endpoint{
 	{"GET", "/api/v1/notes/{id}", true, "Get one of your notes."},
 	{"GET", "/api/v1/search?q=", true, "Your notes whose title or body contains q."},
 	{"POST", cspReportPath, false, "Content-Security-Policy violation reports from browsers."},
+}
+
+// endpoints are the routes the index lists: the API's, then the
+// monitoring endpoints (the Sentry tunnel only with -sentry-dsn).
+func (a *app) endpoints() []endpoint {
+	return append(append([]endpoint(nil), apiEndpoints...), a.obs.endpoints()...)
 }
 
 func (a *app) routes() http.Handler {
@@ -140,6 +177,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/notes/{id}", a.getNote)
 	mux.HandleFunc("GET /api/v1/search", a.search)
 	mux.Handle("POST "+cspReportPath, a.reports)
+	a.obs.routes(mux) // GET /metrics, /health..., POST /sentry-tunnel (telemetry.go)
 	return problemMux{mux}
 }
 
@@ -147,7 +185,7 @@ func (a *app) index(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Name      string     `json:"name"`
 		Endpoints []endpoint `json:"endpoints"`
-	}{"guard quickstart: a notes API", endpoints})
+	}{"guard quickstart: a notes API", a.endpoints()})
 }
 
 // fail answers a failed store operation: 503 when the backend is down or

@@ -22,7 +22,8 @@ import (
 const password = "correct horse battery"
 
 func TestIndex(t *testing.T) {
-	c := newClient(t, startApp(t, memStore(t)))
+	srv, a := serveApp(t, appConfig{Store: memStore(t)}, false)
+	c := newClient(t, srv)
 	r := c.must(c.do("GET", "/", nil), http.StatusOK)
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("Content-Type %q", ct)
@@ -31,11 +32,12 @@ func TestIndex(t *testing.T) {
 		Endpoints []endpoint `json:"endpoints"`
 	}
 	r.json(t, &idx)
-	if len(idx.Endpoints) != len(endpoints) {
-		t.Fatalf("index lists %d endpoints, want %d", len(idx.Endpoints), len(endpoints))
+	want := a.endpoints()
+	if !slices.Equal(idx.Endpoints, want) || len(want) != len(apiEndpoints)+5 {
+		t.Fatalf("index lists %v, want %v (the API and the 5 monitoring endpoints)", idx.Endpoints, want)
 	}
 	// Every documented endpoint is routed: none answers 404 or 405.
-	for _, e := range endpoints {
+	for _, e := range want {
 		path := strings.ReplaceAll(strings.TrimSuffix(e.Path, "?q="), "{id}", "AAAAAAAAAAAAAAAA")
 		if r := c.do(e.Method, path, nil); r.status == http.StatusNotFound || r.status == http.StatusMethodNotAllowed {
 			t.Errorf("%s %s: %d %s", e.Method, path, r.status, r.body)

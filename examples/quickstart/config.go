@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/getsentry/sentry-go"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/guardsdk/guard/store"
@@ -28,6 +29,7 @@ type config struct {
 	tlsCert        string // PEM certificate chain; with tlsKey, -addr serves HTTPS
 	tlsKey         string // PEM private key
 	redirectAddr   string // plain-HTTP listener redirecting to HTTPS; "" for none
+	sentryDSN      string // Sentry project DSN; "" for none
 }
 
 // useTLS reports whether -addr serves HTTPS.
@@ -62,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) `file`; with -tls-key, -addr serves HTTPS")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `file` for -tls-cert")
 	fs.StringVar(&cfg.redirectAddr, "http-redirect-addr", defaultRedirectAddr, "with -tls-cert: plain-HTTP listen `address` that redirects every request to HTTPS (308); \"\" for none")
+	fs.StringVar(&cfg.sentryDSN, "sentry-dsn", "", "Sentry project `DSN` (https://KEY@HOST/PROJECT): panics and 5xx are reported there, and POST /sentry-tunnel relays browser SDK envelopes to that project only; \"\" for none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, "Usage: quickstart [flags]\n\nA JSON notes API protected by guard.\n\nFlags:")
@@ -103,6 +106,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	default:
 		return cfg, fmt.Errorf("quickstart: invalid -store %q: want memory, bolt or redis", cfg.store)
 	}
+	if err := validateSentryDSN(&cfg.sentryDSN); err != nil {
+		return cfg, err
+	}
 	list, err := parseTrustedProxies(proxies)
 	if err != nil {
 		return cfg, fmt.Errorf("quickstart: invalid -trusted-proxies %q: %v", proxies, err)
@@ -132,6 +138,20 @@ func validateTLS(cfg *config, fs *flag.FlagSet) error {
 	}
 	if !set["addr"] {
 		cfg.addr = defaultTLSAddr
+	}
+	return nil
+}
+
+// validateSentryDSN trims -sentry-dsn and checks it the way sentry-go
+// (and guardsentry.WithDSN) will. The message leaves the value out: an
+// old-style DSN holds a secret key.
+func validateSentryDSN(dsn *string) error {
+	*dsn = strings.TrimSpace(*dsn)
+	if *dsn == "" {
+		return nil
+	}
+	if _, err := sentry.NewDsn(*dsn); err != nil {
+		return fmt.Errorf("quickstart: invalid -sentry-dsn: %v (want https://PUBLIC_KEY@HOST/PROJECT_ID, as shown in the Sentry project's Client Keys)", err)
 	}
 	return nil
 }

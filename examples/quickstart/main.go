@@ -5,6 +5,7 @@
 //	go run ./examples/quickstart -store bolt            # durable, quickstart.db
 //	go run ./examples/quickstart -store redis -redis-addr localhost:6379
 //	go run ./examples/quickstart -tls-cert cert.pem -tls-key key.pem   # HTTPS on :8443, redirect on :8080
+//	go run ./examples/quickstart -sentry-dsn https://KEY@o1.ingest.sentry.io/2  # panics and 5xx to Sentry
 //
 // Then, in another terminal:
 //
@@ -13,6 +14,8 @@
 //	curl -s -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery"}' localhost:8080/api/v1/auth/login
 //	curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"title":"hello","body":"first note"}' localhost:8080/api/v1/notes
 //	curl -s -H "Authorization: Bearer $TOKEN" 'localhost:8080/api/v1/search?q=first'
+//	curl -s localhost:8080/metrics
+//	curl -s localhost:8080/health/ready
 //
 // Users, sessions and notes are kept in the guard store chosen with
 // -store, so on bolt they survive a restart and on redis they are shared
@@ -22,6 +25,15 @@
 // of package headers (Strict-Transport-Security over HTTPS only) and
 // passes the CSRF check of package csrf (browsers' cross-site POSTs are
 // refused; clients that are not browsers are not affected).
+//
+// Monitoring (telemetry.go): GET /metrics serves Prometheus metrics (the
+// OpenTelemetry HTTP server conventions by route template, and guard's
+// own); GET /health, /health/live, /health/ready and /health/dependencies
+// are the health endpoints; every request writes one JSON line to stderr
+// (method, route, status, bytes, duration, client IP, principal,
+// correlation id, trace id), and every security event one more. With
+// -sentry-dsn, panics and 5xx go to Sentry with the user as user id, and
+// POST /sentry-tunnel relays browser SDK envelopes to that project.
 //
 // Flags:
 //
@@ -40,6 +52,7 @@
 //	                  with TLS only: a plain-HTTP listener answering every
 //	                  request with a 308 to https://<host>:<HTTPS port><URI>
 //	                  (default ":8080"; "" for none)
+//	-sentry-dsn       Sentry project DSN (default none: Sentry off)
 //
 // On start-up it prints one line to stdout once it accepts connections,
 //
@@ -50,9 +63,10 @@
 //	quickstart: listening on https://localhost:8443 (store: memory)
 //	quickstart: redirecting http://localhost:8080 to https://localhost:8443
 //
-// and on SIGINT or SIGTERM it stops accepting (on both listeners),
-// finishes in-flight requests (at most 10 seconds), closes guard and then
-// the store, and exits 0. A bad flag value exits 2 with a message naming
+// Logs go to stderr. On SIGINT or SIGTERM it turns /health/ready to 503,
+// stops accepting (on both listeners), finishes in-flight requests (at
+// most 10 seconds), closes guard (draining the logs and flushing Sentry)
+// and then the store, and exits 0. A bad flag value exits 2 with a message naming
 // the flag.
 package main
 
@@ -70,6 +84,9 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 func main() {
@@ -94,7 +111,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	zl := newLogger(stderr)
+	defer func() { _ = zl.Sync() }()
 
 	var cert tls.Certificate
 	if cfg.useTLS() {
@@ -116,7 +135,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	a, err := newApp(appConfig{Store: st, TrustedProxies: cfg.trustedProxies, Log: log})
+	a, err := newApp(appConfig{Store: st, TrustedProxies: cfg.trustedProxies, Log: log, Logger: zl, SentryDSN: cfg.sentryDSN})
 	if err != nil {
 		fmt.Fprintf(stderr, "quickstart: %v\n", err)
 		return 1
@@ -189,6 +208,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		stop() // a second signal now kills the process the default way
 		fmt.Fprintln(stderr, "quickstart: shutting down")
 	}
+	// Readiness fails first, so load balancers stop sending traffic while
+	// the server still answers.
+	a.Drain()
 
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
@@ -206,6 +228,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	closeApp(sctx)
 	return code
+}
+
+// newLogger is guard's request and event logger: zap's production JSON
+// encoding, Info and above, to w. Unlike zap.NewProduction it does not
+// sample: its sampler would drop security events along with request
+// lines (telemetry/logging's WithSampling samples request lines only).
+func newLogger(w io.Writer) *zap.Logger {
+	ws := zapcore.Lock(zapcore.AddSync(w))
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), ws, zapcore.InfoLevel)
+	return zap.New(core, zap.ErrorOutput(ws))
 }
 
 // listenURL is the URL to print for the bound address: the real port
