@@ -288,8 +288,10 @@ func TestStageRuntimeRules(t *testing.T) {
 	if err := st.SetRules(limiter.Rule{Name: "r", Limits: []limiter.Limit{limiter.Per(3, time.Hour).Using(limiter.FixedWindow)}}); err != nil {
 		t.Fatal(err)
 	}
-	if do() != 200 || do() != 200 || do() != 429 {
-		t.Fatal("new limit of 3 (1 used) not applied")
+	for i, want := range []int{200, 200, 429} {
+		if got := do(); got != want {
+			t.Fatalf("request %d under the new limit of 3 (1 used): %d, want %d", i, got, want)
+		}
 	}
 	if err := st.SetRules(limiter.Rule{Name: "r"}); err == nil {
 		t.Fatal("rule without limits accepted")

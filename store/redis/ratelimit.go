@@ -2,8 +2,10 @@ package redis
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 
@@ -124,13 +126,20 @@ type rlCall struct {
 	batch []*rlCall
 }
 
+func (c *rlCall) setReply(cmd *goredis.Cmd) {
+	var s string
+	if s, c.err = cmd.Text(); c.err == nil {
+		c.reply, c.err = decodeReply(s)
+	}
+}
+
 func (b *RateLimitBackend) key(op *limiter.Op) string {
 	return b.s.prefix + "rl:{" + op.Tag + "}:" + op.Name
 }
 
 // newCall builds the script call for ops (indexes into bt.Ops).
 func (b *RateLimitBackend) newCall(bt *limiter.Batch, idx []int) *rlCall {
-	c := &rlCall{keys: make([]string, len(idx)), args: make([]any, 2, 2+8*len(idx))}
+	c := &rlCall{keys: make([]string, len(idx)), args: make([]any, 3)}
 	if b.testNow {
 		c.args[0] = strconv.FormatInt(bt.Now, 10)
 	} else {
@@ -140,16 +149,20 @@ func (b *RateLimitBackend) newCall(bt *limiter.Batch, idx []int) *rlCall {
 	if bt.Peek {
 		c.args[1] = "1"
 	}
+	specs := make([]byte, 0, 64*len(idx))
 	for j, i := range idx {
 		op := &bt.Ops[i]
 		c.keys[j] = b.key(op)
-		sh := 0
+		var sh int64
 		if op.Shadow {
 			sh = 1
 		}
 		sp := &op.Spec
-		c.args = append(c.args, int(sp.Algorithm), sp.Quota, sp.Period, op.Cost, sh, sp.PenaltyBase, sp.PenaltyMax, sp.PenaltyDecay)
+		for _, v := range [8]int64{int64(sp.Algorithm), sp.Quota, sp.Period, op.Cost, sh, sp.PenaltyBase, sp.PenaltyMax, sp.PenaltyDecay} {
+			specs = binary.LittleEndian.AppendUint64(specs, math.Float64bits(float64(v)))
+		}
 	}
+	c.args[2] = specs
 	return c
 }
 
@@ -264,6 +277,19 @@ outer:
 		groups = append(groups, []int{i})
 	}
 	return groups
+}
+
+// decodeReply reads the script's reply: little-endian doubles, each an
+// integer below 2^53.
+func decodeReply(s string) ([]int64, error) {
+	if len(s)%8 != 0 {
+		return nil, fmt.Errorf("store/redis: ratelimit: reply of %d bytes", len(s))
+	}
+	out := make([]int64, len(s)/8)
+	for i := range out {
+		out[i] = int64(math.Float64frombits(binary.LittleEndian.Uint64([]byte(s[8*i : 8*i+8]))))
+	}
+	return out, nil
 }
 
 // fill copies a script reply into the batch's results for ops idx.
@@ -412,7 +438,7 @@ func (b *RateLimitBackend) exec(ctx context.Context, calls []*rlCall) {
 	client := b.s.client
 	if len(calls) == 1 {
 		c := calls[0]
-		c.reply, c.err = rateLimitScript.Run(ctx, client, c.keys, c.args...).Int64Slice()
+		c.setReply(rateLimitScript.Run(ctx, client, c.keys, c.args...))
 		if c.err != nil {
 			c.err = b.s.fail(ctx, "ratelimit", c.err)
 		}
@@ -426,7 +452,7 @@ func (b *RateLimitBackend) exec(ctx context.Context, calls []*rlCall) {
 	_, _ = pipe.Exec(ctx)
 	var retry []int
 	for i, c := range calls {
-		c.reply, c.err = cmds[i].Int64Slice()
+		c.setReply(cmds[i])
 		if c.err != nil && goredis.HasErrorPrefix(c.err, "NOSCRIPT") {
 			retry = append(retry, i)
 		} else if c.err != nil {
@@ -441,7 +467,7 @@ func (b *RateLimitBackend) exec(ctx context.Context, calls []*rlCall) {
 		_, _ = pipe.Exec(ctx)
 		for _, i := range retry {
 			c := calls[i]
-			c.reply, c.err = cmds[i].Int64Slice()
+			c.setReply(cmds[i])
 			if c.err != nil {
 				c.err = b.s.fail(ctx, "ratelimit", c.err)
 			}

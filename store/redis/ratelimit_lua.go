@@ -4,16 +4,18 @@ package redis
 // limiter.MaxOps limits all or nothing, in Redis's single thread, at the
 // server's clock.
 //
-// KEYS: one per op. ARGV: now (µs; "" reads TIME), peek ("1"/"0"), then
-// per op: algorithm, quota, period, cost, shadow, penalty base, max,
-// decay. State is a 40-byte struct.pack of five doubles (T, Cur, Prev,
+// KEYS: one per op. ARGV: now (µs; "" reads TIME), peek ("1"/"0"), and
+// the ops' specs packed as little-endian doubles, 8 per op: algorithm,
+// quota, period, cost, shadow, penalty base, max, decay. (Three
+// arguments instead of 2+8n: Redis parses and allocates per argument.) State is a 40-byte struct.pack of five doubles (T, Cur, Prev,
 // Level, Until); every value stays below 2^53, so doubles hold it
 // exactly, and integer division is corrected so that it never rounds.
 // The key's TTL (PX) is the time until its state is no different from a
 // fresh key's, so Redis forgets idle keys by itself.
 //
-// Reply: {allowed, now, then per op: ok, blocked, remaining, reset,
-// retry, remaining-if-not-consumed, reset-if-not-consumed}.
+// Reply: one string of little-endian doubles (one reply object instead of
+// 2+7n): allowed, now, then per op: ok, blocked, remaining, reset, retry,
+// remaining-if-not-consumed, reset-if-not-consumed.
 const rateLimitLua = `
 local floor, ceil, mmax, mmin = math.floor, math.ceil, math.max, math.min
 local function idiv(a, b)
@@ -48,6 +50,7 @@ else
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local peek = ARGV[2] == '1'
+local specs = ARGV[3]
 local n = #KEYS
 -- Per op: the evaluation (ok, blocked, retry, remaining and reset if
 -- consumed or not) and the states to write (s0: not consuming, s1:
@@ -56,10 +59,8 @@ local n = #KEYS
 local E = {}
 local allowed = true
 for i = 1, n do
-  local a = 2 + (i - 1) * 8
-  local alg, quota, period, cost = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  local shadow = ARGV[a + 5] == '1'
-  local pb, pm, pd = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8])
+  local alg, quota, period, cost, sh, pb, pm, pd = struct.unpack('<dddddddd', specs, (i - 1) * 64 + 1)
+  local shadow = sh == 1
   local T, cur0, prev0, lvl0, untl0 = 0, 0, 0, 0, 0
   local raw = redis.call('GET', KEYS[i])
   if raw and #raw == 40 then T, cur0, prev0, lvl0, untl0 = struct.unpack('<ddddd', raw) end
@@ -168,7 +169,7 @@ for i = 1, n do
     elseif lvl ~= lvl0 or untl ~= untl0 then
       put(KEYS[1], now, minttl, alg, period, pen and pd or 0, T, cur0, prev0, lvl, untl)
     end
-    return {adm and 1 or 0, now, ok and 1 or 0, blocked and 1 or 0, rem, reset, ok and 0 or retry, rb, sb}
+    return struct.pack('<ddddddddd', adm and 1 or 0, now, ok and 1 or 0, blocked and 1 or 0, rem, reset, ok and 0 or retry, rb, sb)
   end
   local o = (i - 1) * 18
   E[o + 1], E[o + 2], E[o + 3], E[o + 4], E[o + 5], E[o + 6], E[o + 7] = ok, blocked, retry, rb, sb, ru, su
@@ -178,7 +179,7 @@ for i = 1, n do
   if (not ok) and (not shadow) then allowed = false end
 end
 
-local out = {allowed and 1 or 0, now}
+local out = {struct.pack('<dd', allowed and 1 or 0, now)}
 for i = 1, n do
   local o = (i - 1) * 18
   local ok, rem, reset = E[o + 1], E[o + 4], E[o + 5]
@@ -193,16 +194,9 @@ for i = 1, n do
   if write then
     put(KEYS[i], now, minttl, E[o + 17], E[o + 18], E[n * 18 + i], t, c, p, E[o + 11], E[o + 12])
   end
-  local k = (i - 1) * 7 + 2
-  out[k + 1] = ok and 1 or 0
-  out[k + 2] = E[o + 2] and 1 or 0
-  out[k + 3] = rem
-  out[k + 4] = reset
-  out[k + 5] = ok and 0 or E[o + 3]
-  out[k + 6] = E[o + 4]
-  out[k + 7] = E[o + 5]
+  out[i + 1] = struct.pack('<ddddddd', ok and 1 or 0, E[o + 2] and 1 or 0, rem, reset, ok and 0 or E[o + 3], E[o + 4], E[o + 5])
 end
-return out
+return table.concat(out)
 `
 
 // rateLimitRefundLua gives back what ops committed at time ARGV[1] took,
