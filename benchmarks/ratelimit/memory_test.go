@@ -34,7 +34,8 @@ type peer struct {
 // documentation shows.
 var memoryPeers = []peer{
 	{"guard", func(tb testing.TB, n int64, period time.Duration, keys int) allowFunc {
-		l, err := limiter.New(limiter.WithLimits(limiter.Per(n, period)), limiter.WithMaxKeys(max(keys*2, 1<<16)))
+		// The default table (about a million keys) unless more are coming.
+		l, err := limiter.New(limiter.WithLimits(limiter.Per(n, period)), limiter.WithMaxKeys(max(keys+keys/4, limiter.DefaultMaxKeys)))
 		if err != nil {
 			tb.Fatal(err)
 		}
