@@ -719,7 +719,7 @@ func braceCommand(s string) bool {
 		inner := s[i+1 : i+end]
 		// Not after a word or a dot: file.{sh,py} lists extensions.
 		glued := i > 0 && (isAlnum(s[i-1]) || s[i-1] == '.' || s[i-1] == '_')
-		if !glued && strings.IndexByte(inner, ',') >= 0 && strings.IndexAny(inner, " \t\"") < 0 {
+		if !glued && strings.IndexByte(inner, ',') >= 0 && !strings.ContainsAny(inner, " \t\"") {
 			first := strings.Trim(strings.SplitN(strings.TrimPrefix(inner, ","), ",", 2)[0], "'$")
 			if w := cmdName(first); w != "" && (cmdStrong[w] || cmdWeak[w] && strings.Count(inner, ",") >= 1 && strings.HasPrefix(strings.SplitN(strings.TrimPrefix(inner, ","), ",", 2)[min(1, strings.Count(strings.TrimPrefix(inner, ","), ","))], "-")) {
 				return true

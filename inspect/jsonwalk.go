@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"encoding/binary"
 	"errors"
 	"unicode/utf8"
 )
@@ -20,6 +21,7 @@ var (
 // with escapes.
 type jsonWalker struct {
 	src       string
+	raw       []byte // src's bytes when the caller has them: enables 8-byte loads
 	pos       int
 	maxDepth  int
 	maxFields int
@@ -268,13 +270,14 @@ func (w *jsonWalker) str() (string, error) {
 	i := w.pos + 1
 	start := i
 	// Eight bytes at a time while none is '"', '\\' or a control byte.
-	for i+8 <= len(s) {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if hasLess(x, 0x20) || hasZero(x^(0x22*lsb)) || hasZero(x^(0x5c*lsb)) {
-			break
+	if raw := w.raw; len(raw) == len(s) {
+		for i+8 <= len(raw) {
+			x := binary.LittleEndian.Uint64(raw[i:])
+			if hasLess(x, 0x20) || hasZero(x^(0x22*lsb)) || hasZero(x^(0x5c*lsb)) {
+				break
+			}
+			i += 8
 		}
-		i += 8
 	}
 	for i < len(s) {
 		c := s[i]

@@ -215,7 +215,7 @@ func (s *Stage) Check(r *guard.Request) guard.Decision {
 	sc := s.pool.Get().(*scan)
 	defer func() {
 		sc.r, sc.skip, sc.fields, sc.found, sc.field = nil, nil, sc.fields[:0], false, ""
-		sc.walker.src, sc.walker.visit = "", nil
+		sc.walker.src, sc.walker.raw, sc.walker.visit = "", nil, nil
 		s.pool.Put(sc)
 	}()
 	sc.st, sc.r = s, r
@@ -491,6 +491,7 @@ func (sc *scan) checkBody() guard.Decision {
 	}
 	switch {
 	case isJSON:
+		sc.walker.raw = body
 		return sc.checkJSON(string(body))
 	case isForm:
 		d, _ := sc.checkForm(string(body), "form.")

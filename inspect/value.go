@@ -259,7 +259,7 @@ func firstWordCmd(s string) bool {
 	for n > 2 && ('0' <= buf[n-1] && buf[n-1] <= '9' || buf[n-1] == '.') {
 		n--
 	}
-	if n < 2 || !cmdFilter.has2(buf[0], buf[n-1], n) {
+	if n < 2 || !bloomHas(&cmdFilter, buf[0], buf[n-1], n) {
 		return false
 	}
 	return firstWords[string(buf[:n])]
@@ -316,40 +316,55 @@ func (f *bloom) add(w []byte) {
 	}
 }
 
-func (f *bloom) has2(a, z byte, n int) bool {
-	i, ok := bloomIndex2(a, z, n)
-	return ok && f[(i>>6)%uint(len(f))]&(1<<(i&63)) != 0
+// bloomHas reports whether w (2 to 20 bytes) may be in f, from its first
+// and last bytes and length. Small enough to be inlined: it runs for most
+// words of every prose value.
+func bloomHas(f *bloom, a, z byte, n int) bool {
+	a, z = a|0x20, z|0x20 // ASCII letters lower-cased; others miss below
+	if a < 'a' || a > 'z' || n > 20 {
+		return false
+	}
+	zi := uint(26)
+	if 'a' <= z && z <= 'z' {
+		zi = uint(z - 'a')
+	}
+	i := (uint(a-'a')*27+zi)*21 + uint(n-1)
+	return f[(i>>6)%uint(len(f))]&(1<<(i&63)) != 0
 }
 
 // wordScan reports whether a value has a SQL trigger word, or a boolean
-// word beside a literal.
+// word beside a literal. One pass: a word ends at the first byte outside
+// [A-Za-z0-9_], and only words the bloom filter admits are looked up.
 func wordScan(s string) (sql bool) {
 	var buf [20]byte
 	boolOp, literal := false, false
-	for i := 0; i < len(s); {
-		for i < len(s) && !isSQLWordChar(s[i]) {
-			i++
-		}
-		j := i
-		for j < len(s) && isSQLWordChar(s[j]) {
-			j++
-		}
-		if j == i {
-			break
-		}
-		w := s[i:j]
-		if '0' <= w[0] && w[0] <= '9' {
-			literal = true
-		} else if len(w) >= 2 && len(w) <= len(buf) && wordFilter.has2(lowerByte(w[0]), lowerByte(w[len(w)-1]), len(w)) {
-			for k := 0; k < len(w); k++ {
-				buf[k] = lowerByte(w[k])
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && charClass[s[i]]&cSQLWord != 0 {
+			if start < 0 {
+				start = i
 			}
-			k := wordKinds[string(buf[:len(w)])]
-			sql = sql || k&wSQL != 0
-			boolOp = boolOp || k&wBool != 0
-			literal = literal || k&wLiteral != 0
+			continue
 		}
-		i = j
+		if start < 0 {
+			continue
+		}
+		w := s[start:i]
+		start = -1
+		if w[0] <= '9' {
+			literal = true // a number (digits sort before letters and '_')
+			continue
+		}
+		if len(w) < 2 || len(w) > len(buf) || !bloomHas(&wordFilter, w[0], w[len(w)-1], len(w)) {
+			continue
+		}
+		for k := 0; k < len(w); k++ {
+			buf[k] = lowerByte(w[k])
+		}
+		k := wordKinds[string(buf[:len(w)])]
+		sql = sql || k&wSQL != 0
+		boolOp = boolOp || k&wBool != 0
+		literal = literal || k&wLiteral != 0
 	}
 	return sql || boolOp && literal
 }
