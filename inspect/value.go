@@ -369,7 +369,6 @@ func wordScan(s string) (sql bool) {
 	return sql || boolOp && literal
 }
 
-func isSQLWordChar(c byte) bool { return charClass[c]&cSQLWord != 0 }
 
 func isWordCharASCII(c byte) bool { return charClass[c]&cWord != 0 }
 
