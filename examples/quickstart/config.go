@@ -151,7 +151,12 @@ func validateSentryDSN(dsn *string) error {
 		return nil
 	}
 	if _, err := sentry.NewDsn(*dsn); err != nil {
-		return fmt.Errorf("quickstart: invalid -sentry-dsn: %v (want https://PUBLIC_KEY@HOST/PROJECT_ID, as shown in the Sentry project's Client Keys)", err)
+		// sentry-go's "invalid url" message quotes the URL; say why only.
+		why := strings.TrimPrefix(err.Error(), "[Sentry] DsnParseError: ")
+		if strings.HasPrefix(why, "invalid url") {
+			why = "not a URL"
+		}
+		return fmt.Errorf("quickstart: invalid -sentry-dsn: %s (want https://PUBLIC_KEY@HOST/PROJECT_ID, the project's DSN under Client Keys)", why)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,6 +60,10 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-trusted-proxies", " 10.0.0.0/8, 192.168.1.1 ,::1,,fd00::/8"}, func(c config) bool {
 			return strings.Join(c.trustedProxies, " ") == "10.0.0.0/8 192.168.1.1 ::1 fd00::/8"
 		}},
+		{nil, func(c config) bool { return c.sentryDSN == "" }},
+		{[]string{"-sentry-dsn", " https://abc123@o1.ingest.sentry.io/42 "}, func(c config) bool {
+			return c.sentryDSN == "https://abc123@o1.ingest.sentry.io/42"
+		}},
 	}
 	for _, tc := range ok {
 		cfg, err := parseFlags(tc.args, io.Discard)
@@ -92,11 +97,19 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-addr", ":8080"}, "-http-redirect-addr"},
 		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-http-redirect-addr", "127.0.0.1:8443"}, "-http-redirect-addr"},
 		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-addr", "nope"}, "-addr"},
+		{[]string{"-sentry-dsn", "nope"}, "-sentry-dsn"},
+		{[]string{"-sentry-dsn", "ftp://key@sentry.example/1"}, "-sentry-dsn"},
+		{[]string{"-sentry-dsn", "https://sentry.example/1"}, "-sentry-dsn"},
+		{[]string{"-sentry-dsn", "https://key@sentry.example/"}, "-sentry-dsn"},
+		{[]string{"-sentry-dsn", "https://key:hunter2@sentry.example:99x/1"}, "-sentry-dsn"},
 	}
 	for _, tc := range bad {
 		_, err := parseFlags(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.flag) {
 			t.Errorf("parseFlags(%q) error %v, want one naming %s", tc.args, err, tc.flag)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("parseFlags(%q) error %v shows the DSN's secret", tc.args, err)
 		}
 	}
 	if _, err := parseFlags([]string{"-h"}, io.Discard); !errors.Is(err, errHelp) {
@@ -130,6 +143,40 @@ func TestBinary(t *testing.T) {
 		if err := json.Unmarshal(res, &idx); err != nil || len(idx.Endpoints) == 0 {
 			t.Fatalf("GET /: %s (%v)", res, err)
 		}
+		if got := p.get(t, "/health/ready", ""); !strings.Contains(string(got), `"status":"up"`) {
+			t.Fatalf("GET /health/ready: %s", got)
+		}
+		if got := p.get(t, "/metrics", ""); !strings.Contains(string(got), "# TYPE http_server_active_requests") {
+			t.Fatalf("GET /metrics: %.300s", got)
+		}
+		p.stop(t)
+		// stderr: one JSON line per request (the stop drained them), the
+		// plain shutdown message.
+		var requests []string
+		for _, line := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+			if line == "quickstart: shutting down" {
+				continue
+			}
+			var l struct{ Msg, Route, Correlation_ID string }
+			if err := json.Unmarshal([]byte(line), &l); err != nil {
+				t.Errorf("stderr line %q is not JSON", line)
+			}
+			if l.Msg == "request" && l.Correlation_ID != "" {
+				requests = append(requests, l.Route)
+			}
+		}
+		if want := []string{"/{$}", "/health/ready", "/metrics"}; !slices.Equal(requests, want) {
+			t.Errorf("request lines for %q, want %q; stderr:\n%s", requests, want, p.stderr)
+		}
+	})
+
+	t.Run("sentry", func(t *testing.T) {
+		t.Parallel()
+		ingest := newFakeSentry(t)
+		p := start(t, bin, "memory", "-addr", "127.0.0.1:0", "-sentry-dsn", ingest.dsn())
+		env := `{"dsn":"` + ingest.dsn() + `"}` + "\n" + `{"type":"event"}` + "\n{}\n"
+		p.post(t, "/sentry-tunnel", "", env, 200)
+		p.post(t, "/sentry-tunnel", "", strings.Replace(env, "/42", "/7", 1), 403)
 		p.stop(t)
 	})
 
@@ -253,6 +300,7 @@ func TestBinary(t *testing.T) {
 			{[]string{"-tls-cert", "cert.pem"}, "-tls-key"},
 			{[]string{"-tls-key", "key.pem"}, "-tls-cert"},
 			{[]string{"-http-redirect-addr", ":8081"}, "-http-redirect-addr"},
+			{[]string{"-sentry-dsn", "sentry.example/1"}, "-sentry-dsn"},
 		} {
 			cmd := exec.Command(bin, tc.args...)
 			var stderr bytes.Buffer
