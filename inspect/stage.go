@@ -466,10 +466,10 @@ func (sc *scan) checkBody() guard.Decision {
 	if r.Header != nil {
 		ct = r.Header.Get("Content-Type")
 	}
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return guard.Decision{} // not a body we inspect; the handler decides
-	}
+	// The media type alone, without mime.ParseMediaType's parameter map:
+	// only multipart needs a parameter (the boundary).
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
 	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json")
 	isForm := mt == "application/x-www-form-urlencoded"
 	isMultipart := mt == "multipart/form-data"
@@ -497,6 +497,10 @@ func (sc *scan) checkBody() guard.Decision {
 		d, _ := sc.checkForm(string(body), "form.")
 		return d
 	default:
+		_, params, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return guard.Deny(http.StatusBadRequest, ReasonMalformedBody, "The multipart body is malformed.")
+		}
 		return sc.checkMultipart(body, params["boundary"])
 	}
 }
