@@ -617,8 +617,13 @@ func boolExpr(toks []token, i int, breakout bool) (string, bool) {
 		return "", false
 	}
 	lhs := toks[k]
-	if breakout && lhs.kind == tWord && (lhs.text == "true" || lhs.text == "false" || lhs.text == "null") {
-		return ReasonSQLTautology, true // ' or true
+	if lhs.kind == tWord && (lhs.text == "true" || lhs.text == "false" || lhs.text == "null") {
+		if breakout {
+			return ReasonSQLTautology, true // ' or true
+		}
+		if c := next(toks, k+1); c < len(toks) && toks[c].kind == tComment && commentEndsInput(toks, c) {
+			return ReasonSQLTautology, true // or true--
+		}
 	}
 	if lhs.kind == tWord {
 		if _, isFunc := sqlFuncs[lhs.text]; isFunc && k+1 < len(toks) && toks[k+1].text == "(" && breakout {
