@@ -369,7 +369,6 @@ func wordScan(s string) (sql bool) {
 	return sql || boolOp && literal
 }
 
-
 func isWordCharASCII(c byte) bool { return charClass[c]&cWord != 0 }
 
 const (
