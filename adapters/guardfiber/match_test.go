@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/guardsdk/guard/internal/fiberroute"
 )
 
 var matchPatterns = []string{
@@ -24,16 +26,16 @@ func TestMatcherAgreesWithFiber(t *testing.T) {
 		for _, strict := range []bool{false, true} {
 			cfg := fiber.Config{CaseSensitive: cs, StrictRouting: strict}
 			for _, pat := range matchPatterns {
-				m := compileMatcher(pat, cs, strict)
-				if m.kind == kindFallback {
+				m := fiberroute.Compile(pat, cs, strict)
+				if m.Kind == fiberroute.KindFallback {
 					continue
 				}
 				for _, p := range matchPaths {
-					d := detectionPath(p, strict)
+					d := fiberroute.DetectionPath(p, strict)
 					if d == "" {
 						continue // RoutePatternMatch reads "" as "/"; fiber's router does not
 					}
-					if got, want := m.match(d, cs), fiber.RoutePatternMatch(d, pat, cfg); got != want {
+					if got, want := m.Match(d, cs), fiber.RoutePatternMatch(d, pat, cfg); got != want {
 						t.Errorf("case %v strict %v: %q ~ %q = %v, fiber says %v", cs, strict, p, pat, got, want)
 					}
 				}
@@ -43,22 +45,22 @@ func TestMatcherAgreesWithFiber(t *testing.T) {
 }
 
 func TestCompileMatcher(t *testing.T) {
-	for pat, want := range map[string]matchKind{
-		"/":               kindExact,
-		"/*":              kindStar,
-		"/notes":          kindExact,
-		"/notes/:id":      kindSegments,
-		"/:a/:b":          kindSegments,
-		"/opt/:a?":        kindFallback,
-		"/r/:from-:to":    kindFallback,
-		"/n/:n<int>":      kindFallback,
-		"/files/*":        kindFallback,
-		"/c++":            kindFallback,
-		`/esc\:aped`:      kindFallback,
-		"/name.:ext":      kindFallback,
-		"/notes/:id/edit": kindSegments,
+	for pat, want := range map[string]fiberroute.Kind{
+		"/":               fiberroute.KindExact,
+		"/*":              fiberroute.KindStar,
+		"/notes":          fiberroute.KindExact,
+		"/notes/:id":      fiberroute.KindSegments,
+		"/:a/:b":          fiberroute.KindSegments,
+		"/opt/:a?":        fiberroute.KindFallback,
+		"/r/:from-:to":    fiberroute.KindFallback,
+		"/n/:n<int>":      fiberroute.KindFallback,
+		"/files/*":        fiberroute.KindFallback,
+		"/c++":            fiberroute.KindFallback,
+		`/esc\:aped`:      fiberroute.KindFallback,
+		"/name.:ext":      fiberroute.KindFallback,
+		"/notes/:id/edit": fiberroute.KindSegments,
 	} {
-		if got := compileMatcher(pat, false, false).kind; got != want {
+		if got := fiberroute.Compile(pat, false, false).Kind; got != want {
 			t.Errorf("%q compiled to kind %d, want %d", pat, got, want)
 		}
 	}
@@ -74,17 +76,17 @@ func FuzzMatcher(f *testing.F) {
 		if p == "" || p[0] != '/' {
 			return
 		}
-		d := detectionPath(p, strict)
+		d := fiberroute.DetectionPath(p, strict)
 		if d == "" {
 			return
 		}
 		cfg := fiber.Config{CaseSensitive: cs, StrictRouting: strict}
 		for _, pat := range matchPatterns {
-			m := compileMatcher(pat, cs, strict)
-			if m.kind == kindFallback {
+			m := fiberroute.Compile(pat, cs, strict)
+			if m.Kind == fiberroute.KindFallback {
 				continue
 			}
-			if got, want := m.match(d, cs), fiber.RoutePatternMatch(d, pat, cfg); got != want {
+			if got, want := m.Match(d, cs), fiber.RoutePatternMatch(d, pat, cfg); got != want {
 				t.Errorf("case %v strict %v: %q ~ %q = %v, fiber says %v", cs, strict, p, pat, got, want)
 			}
 		}

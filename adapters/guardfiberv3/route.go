@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"github.com/gofiber/fiber/v3"
+
+	"github.com/guardsdk/guard/internal/fiberroute"
 )
 
 // routes finds the route a request will run before any handler runs.
@@ -32,7 +34,7 @@ type routeTable struct {
 
 type tableEntry struct {
 	template string // the path the route was registered with
-	m        matcher
+	m        fiberroute.Matcher
 }
 
 // route returns the template of the route c will run, or "".
@@ -64,7 +66,7 @@ func (rs *routes) build(app *fiber.App) *routeTable {
 	for _, r := range app.GetRoutes(true) {
 		t.byMethod[r.Method] = append(t.byMethod[r.Method], tableEntry{
 			template: r.Path,
-			m:        compileMatcher(r.Path, t.caseSensitive, t.strict),
+			m:        fiberroute.Compile(r.Path, t.caseSensitive, t.strict),
 		})
 	}
 	rs.table.Store(t)
@@ -72,14 +74,14 @@ func (rs *routes) build(app *fiber.App) *routeTable {
 }
 
 func (t *routeTable) lookup(method, path string) string {
-	d := detectionPath(path, t.strict)
+	d := fiberroute.DetectionPath(path, t.strict)
 	for i := range t.byMethod[method] {
 		e := &t.byMethod[method][i]
-		if e.m.kind == kindFallback {
+		if e.m.Kind == fiberroute.KindFallback {
 			if fiber.RoutePatternMatch(d, e.template, t.cfg...) {
 				return e.template
 			}
-		} else if e.m.match(d, t.caseSensitive) {
+		} else if e.m.Match(d, t.caseSensitive) {
 			return e.template
 		}
 	}

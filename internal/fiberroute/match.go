@@ -1,13 +1,13 @@
-package guardfiber
-
-// This file is kept identical, but for the package clause, in guardfiber
-// and guardfiberv3 (a test in guardfiberv3 checks it): fiber v2 and v3
-// share their routing rules, and neither exports a way to ask which route
-// a request will match before its handlers run.
+// Package fiberroute decides which fiber route a request will match before
+// fiber runs its handlers, for guard's fiber v2 and v3 adapters: the two
+// versions share their routing rules, and neither exports a way to ask.
+// Each adapter tests this package against its fiber version's own
+// RoutePatternMatch.
+package fiberroute
 
 import "strings"
 
-// matcher decides whether a request path matches one registered fiber
+// Matcher decides whether a request path matches one registered fiber
 // route, following fiber's router: the route's path is lowercased unless
 // the app is case sensitive and loses its trailing slashes unless routing
 // is strict, and a request's detection path is the request path treated
@@ -16,19 +16,19 @@ import "strings"
 // any other form (optional, greedy and constrained parameters, several
 // parameters in one segment, escapes) is handed to fiber's own
 // RoutePatternMatch, exact but slower.
-type matcher struct {
-	kind  matchKind
-	exact string    // kindExact: the prettified path
-	segs  []segment // kindSegments: the path's segments after the first "/"
+type Matcher struct {
+	Kind  Kind
+	exact string    // KindExact: the prettified path
+	segs  []segment // KindSegments: the path's segments after the first "/"
 }
 
-type matchKind uint8
+type Kind uint8
 
 const (
-	kindFallback matchKind = iota // fiber.RoutePatternMatch decides
-	kindExact
-	kindStar
-	kindSegments
+	KindFallback Kind = iota // fiber.RoutePatternMatch decides
+	KindExact
+	KindStar
+	KindSegments
 )
 
 type segment struct {
@@ -36,8 +36,8 @@ type segment struct {
 	param bool
 }
 
-// compileMatcher compiles the registered route path raw.
-func compileMatcher(raw string, caseSensitive, strict bool) matcher {
+// Compile compiles the registered route path raw.
+func Compile(raw string, caseSensitive, strict bool) Matcher {
 	if raw == "" {
 		raw = "/"
 	}
@@ -53,30 +53,30 @@ func compileMatcher(raw string, caseSensitive, strict bool) matcher {
 	}
 	switch {
 	case pretty == "/*":
-		return matcher{kind: kindStar}
+		return Matcher{Kind: KindStar}
 	case pretty == "" || strings.IndexByte(pretty, '\\') >= 0:
-		return matcher{}
+		return Matcher{}
 	case !strings.ContainsAny(pretty, ":+*"):
-		return matcher{kind: kindExact, exact: pretty}
+		return Matcher{Kind: KindExact, exact: pretty}
 	}
 	parts := strings.Split(pretty[1:], "/")
 	segs := make([]segment, len(parts))
 	for i, p := range parts {
 		switch {
 		case p == "":
-			return matcher{}
+			return Matcher{}
 		case p[0] == ':':
 			if !isParamName(p[1:]) {
-				return matcher{}
+				return Matcher{}
 			}
 			segs[i].param = true
 		case strings.ContainsAny(p, ":+*"):
-			return matcher{}
+			return Matcher{}
 		default:
 			segs[i].lit = p
 		}
 	}
-	return matcher{kind: kindSegments, segs: segs}
+	return Matcher{Kind: KindSegments, segs: segs}
 }
 
 // isParamName reports whether s is a plain parameter name: fiber ends a
@@ -97,14 +97,14 @@ func isParamName(s string) bool {
 }
 
 // match reports whether the detection path d matches; it reports false
-// for kindFallback, which the caller decides.
-func (m *matcher) match(d string, caseSensitive bool) bool {
-	switch m.kind {
-	case kindStar:
+// for KindFallback, which the caller decides.
+func (m *Matcher) Match(d string, caseSensitive bool) bool {
+	switch m.Kind {
+	case KindStar:
 		return true
-	case kindExact:
+	case KindExact:
 		return equal(d, m.exact, caseSensitive)
-	case kindSegments:
+	case KindSegments:
 		if d == "" || d[0] != '/' {
 			return false
 		}
@@ -132,9 +132,9 @@ func (m *matcher) match(d string, caseSensitive bool) bool {
 	return false
 }
 
-// detectionPath is the path fiber matches routes against: without its
+// DetectionPath is the path fiber matches routes against: without its
 // trailing slashes unless routing is strict. (Case is handled by equal.)
-func detectionPath(path string, strict bool) string {
+func DetectionPath(path string, strict bool) string {
 	if !strict && len(path) > 1 && path[len(path)-1] == '/' {
 		return strings.TrimRight(path, "/")
 	}
