@@ -13,18 +13,20 @@ import (
 const DefaultMaxKeys = 1 << 20
 
 // The memory backend is a set-associative table, like a CPU cache: a key's
-// 64-bit seeded hash picks a shard (one mutex) and two buckets of eight
-// records in it; the record lives in whichever has room. A bucket keeps
-// its eight hashes in one 64-byte cache line and the 24-byte states after
-// them, so a lookup reads one line per bucket and one for the state. A
-// full pair of buckets moves a record to its other bucket (one cuckoo
-// step) or evicts its least recently active record. Nothing is
+// 64-bit seeded hash picks a shard (one mutex) and two buckets of four
+// records in it; the record lives in whichever has room. A bucket is 128
+// bytes, two adjacent cache lines (which CPUs fetch together): its four
+// hashes, then the 24-byte states, so a lookup costs one memory access per
+// bucket, and both buckets are read in one loop so that the two overlap.
+// When both buckets are full, records move to their other bucket to make
+// room (cuckoo hashing, two steps deep); only when that fails is the least
+// recently active record of the two buckets evicted. Nothing is
 // allocated after New: a decision hashes, locks, scans at most sixteen
 // records and unlocks. The key itself is not kept, only its hash: two
 // keys would share a record only if their 64-bit hashes collided, which
 // at a million keys happens with probability about 3×10⁻⁸, and the seed
 // is random per process, so it cannot be aimed at.
-const ways = 8
+const ways = 4
 
 type memRec struct {
 	t   int64  // State.T
@@ -32,8 +34,8 @@ type memRec struct {
 	pen uint64 // State.Level<<56 | State.Until
 }
 
-// memBucket is 256 bytes: its hashes (key hash | 1; 0 marks an empty
-// slot) fill one cache line.
+// memBucket is 128 bytes: its hashes (key hash | 1; 0 marks an empty
+// slot), then its states.
 type memBucket struct {
 	h   [ways]uint64
 	rec [ways]memRec
@@ -143,12 +145,12 @@ func (sh *memShard) clear(i int, h uint64) { *sh.hash(i), *sh.rec(i) = h, memRec
 func (m *MemoryBackend) find(sh *memShard, h uint64) int {
 	b1, b2 := m.buckets(h)
 	hs1, hs2 := &sh.b[b1].h, &sh.b[b2].h
+	// Both lines in one loop, so that their cache misses overlap rather
+	// than follow each other.
 	for w := 0; w < ways; w++ {
 		if hs1[w] == h {
 			return b1*ways + w
 		}
-	}
-	for w := 0; w < ways; w++ {
 		if hs2[w] == h {
 			return b2*ways + w
 		}
@@ -188,29 +190,13 @@ func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 		sh.clear(i, h)
 		return i
 	}
-	// Both buckets are full: move one of their records to its other
-	// bucket if that has room (one cuckoo step; the stored hash tells
-	// where a record may live).
-	for _, b := range [2]int{b1, b2} {
-		for w := 0; w < ways; w++ {
-			i := b*ways + w
-			if used(inUse, i) {
-				continue
-			}
-			c1, c2 := m.buckets(sh.b[b].h[w])
-			alt := c1
-			if alt == b {
-				alt = c2
-			}
-			for v := 0; v < ways; v++ {
-				if sh.b[alt].h[v] == 0 {
-					j := alt*ways + v
-					*sh.hash(j), *sh.rec(j) = sh.b[b].h[w], sh.b[b].rec[w]
-					sh.clear(i, h)
-					return i
-				}
-			}
-		}
+	// Both buckets are full: make room by moving a record to its other
+	// bucket, or one of that bucket's records to its other bucket first
+	// (cuckoo hashing, two steps deep; the stored hash tells where a
+	// record may live). Records in use by this decision stay put.
+	if i := m.cuckoo(sh, b1, b2, inUse); i >= 0 {
+		sh.clear(i, h)
+		return i
 	}
 	victim, best := -1, int64(0)
 	for _, b := range [2]int{b1, b2} {
@@ -230,6 +216,67 @@ func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 	sh.evicted++
 	sh.clear(victim, h)
 	return victim
+}
+
+// alt returns the other bucket of the record in slot (b, w).
+func (m *MemoryBackend) alt(sh *memShard, b, w int) int {
+	c1, c2 := m.buckets(sh.b[b].h[w])
+	if c1 == b {
+		return c2
+	}
+	return c1
+}
+
+func (sh *memShard) empty(b int) int {
+	for v := 0; v < ways; v++ {
+		if sh.b[b].h[v] == 0 {
+			return v
+		}
+	}
+	return -1
+}
+
+func (sh *memShard) move(from, to int) {
+	*sh.hash(to), *sh.rec(to) = *sh.hash(from), *sh.rec(from)
+	*sh.hash(from) = 0
+}
+
+// cuckoo frees a slot in bucket b1 or b2 and returns it, or -1.
+func (m *MemoryBackend) cuckoo(sh *memShard, b1, b2 int, inUse []int) int {
+	for depth := 1; depth <= 2; depth++ {
+		for _, b := range [2]int{b1, b2} {
+			for w := 0; w < ways; w++ {
+				i := b*ways + w
+				if used(inUse, i) {
+					continue
+				}
+				a := m.alt(sh, b, w)
+				if v := sh.empty(a); v >= 0 {
+					sh.move(i, a*ways+v)
+					return i
+				}
+				if depth == 1 {
+					continue
+				}
+				for x := 0; x < ways; x++ {
+					j := a*ways + x
+					if used(inUse, j) {
+						continue
+					}
+					a2 := m.alt(sh, a, x)
+					if a2 == b {
+						continue
+					}
+					if v := sh.empty(a2); v >= 0 {
+						sh.move(j, a2*ways+v)
+						sh.move(i, j)
+						return i
+					}
+				}
+			}
+		}
+	}
+	return -1
 }
 
 func used(inUse []int, i int) bool {

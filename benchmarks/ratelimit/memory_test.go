@@ -34,8 +34,8 @@ type peer struct {
 // documentation shows.
 var memoryPeers = []peer{
 	{"guard", func(tb testing.TB, n int64, period time.Duration, keys int) allowFunc {
-		// The default table (about a million keys) unless more are coming.
-		l, err := limiter.New(limiter.WithLimits(limiter.Per(n, period)), limiter.WithMaxKeys(max(keys+keys/4, limiter.DefaultMaxKeys)))
+		// A table for the keys to come, with a quarter to spare, as for sethvargo's InitialAlloc and throttled's maxKeys.
+		l, err := limiter.New(limiter.WithLimits(limiter.Per(n, period)), limiter.WithMaxKeys(max(keys+keys/4, 1<<16)))
 		if err != nil {
 			tb.Fatal(err)
 		}
