@@ -188,9 +188,6 @@
 //	xss              gotestwaf community-xss                           25   100.00%
 //	xss              gotestwaf xss-scripting                           28   100.00%
 //	xss              libinjection xss-*                              1623   100.00%
-//	--- PASS: TestCorpus (0.62s)
-//	PASS
-//	ok  	github.com/guardsdk/guard/inspect	(cached)
 //
 // The benign rate is low mostly because names dominate the corpus: of the
 // 1,084 other benign values (libinjection's own false-positive list, the
