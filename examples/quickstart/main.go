@@ -66,8 +66,8 @@
 // Logs go to stderr. On SIGINT or SIGTERM it turns /health/ready to 503,
 // stops accepting (on both listeners), finishes in-flight requests (at
 // most 10 seconds), closes guard (draining the logs and flushing Sentry)
-// and then the store, and exits 0. A bad flag value exits 2 with a message naming
-// the flag.
+// and then the store, and exits 0. A bad flag value exits 2 with a
+// message naming the flag.
 package main
 
 import (
