@@ -403,7 +403,8 @@ func (s *HTTPStage) Check(r *guard.Request) guard.Decision {
 		return guard.Deny(http.StatusServiceUnavailable, ReasonUnavailable, "Rate limiting is unavailable; retry later.")
 	}
 	bi := binding(b)
-	if bi >= 0 && r.Response != nil {
+	if bi >= 0 && r.Response != nil && !(res.Degraded && res.Remaining < 0) {
+		// (A FailOpen decision knows no numbers: it writes no headers.)
 		s.writeHeaders(r, c, bi, res)
 	}
 	if res.Allowed {

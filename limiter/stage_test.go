@@ -266,6 +266,20 @@ func TestStageFailClosed(t *testing.T) {
 	}
 }
 
+func TestStageFailOpen(t *testing.T) {
+	t.Parallel()
+	f := newFlaky(t)
+	f.fail.Store(true)
+	s := newServer(t, limiter.WithBackend(f), limiter.WithFailurePolicy(limiter.FailOpen),
+		limiter.WithRules(limiter.Rule{Name: "r", Limits: []limiter.Limit{limiter.Per(1, time.Hour)}}))
+	for i := 0; i < 3; i++ {
+		w := s.do("GET", "/", "192.0.2.1")
+		if w.Code == 429 || w.Code == 503 || w.Header().Get("X-RateLimit-Remaining") != "" {
+			t.Fatalf("fail open request %d: %d %v", i, w.Code, w.Header())
+		}
+	}
+}
+
 func TestStageRuntimeRules(t *testing.T) {
 	t.Parallel()
 	l := mustNew(t)
