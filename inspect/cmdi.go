@@ -219,13 +219,22 @@ func detectCmdi(v string) (string, bool) {
 	if r, ok := cmdAt(s, 0, false); ok {
 		return r, true
 	}
+	ticks := 0 // backticks seen: a shell pairs them, odd ones open
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		var sub bool
+		end := len(s) // where the command's words end
 		switch c {
 		case ';', '|', '&', '\n', '\r':
 		case '`':
+			ticks++
+			if ticks%2 == 0 {
+				continue // the closing backtick of a substitution
+			}
 			sub = true
+			if k := strings.IndexByte(s[i+1:], '`'); k >= 0 {
+				end = i + 1 + k
+			}
 		case '(':
 			if i > 0 && (s[i-1] == '$' || s[i-1] == '<' || s[i-1] == '>') {
 				sub = true
@@ -250,19 +259,21 @@ func detectCmdi(v string) (string, bool) {
 		if c == '&' && j < len(s) && s[j] == '#' {
 			continue // an HTML character reference, not a separator
 		}
-		if r, ok := cmdAt(s, j, true); ok {
+		// A backtick span set in prose (`make dist`, as Markdown writes
+		// code) or one never closed, which a shell would refuse, needs a
+		// command that is not also an English word, or shell arguments
+		// inside the span; one at the start of the value or glued to what
+		// precedes it needs neither.
+		if j > end {
+			j = end
+		}
+		prose := c == '`' && (end == len(s) || i > 0 && (s[i-1] == ' ' || s[i-1] == '\t' || s[i-1] == '('))
+		if r, ok := cmdAt(s[:end], j, !prose); ok {
 			return r, true
 		}
 		if sub {
-			if r, ok := cmdAt(s, j, true); ok {
-				return r, true
-			}
-			// In a substitution a command needs no arguments. A backtick
-			// span set in prose (`make dist`, as Markdown writes code)
-			// needs a command that is not also an English word; one at the
-			// start of the value or glued to what precedes it does not.
+			// In a substitution a command needs no arguments.
 			w, _ := wordAt(s, j)
-			prose := c == '`' && i > 0 && (s[i-1] == ' ' || s[i-1] == '\t' || s[i-1] == '(')
 			if cmdStrong[w] || cmdWeak[w] && !prose {
 				return ReasonShellSubst, true
 			}
@@ -694,7 +705,9 @@ func windowsCmd(s string) (string, bool) {
 		for _, op := range [...]string{"==", " equ ", " neq ", " lss ", " leq ", " gtr ", " geq "} {
 			if i := strings.Index(rest, op); i > 0 {
 				after := strings.TrimLeft(rest[i+len(op):], " \t")
-				if sp := strings.IndexAny(after, " \t"); sp > 0 && strings.TrimSpace(after[sp:]) != "" {
+				// The command is a word or a (block), not a C-like { block
+				// or more of an expression (if err == nil {, if a == b && c).
+				if sp := strings.IndexAny(after, " \t"); sp > 0 && cmdStart(strings.TrimSpace(after[sp:])) {
 					return ReasonWindowsCommand, true
 				}
 			}
@@ -735,4 +748,10 @@ func braceCommand(s string) bool {
 		i += end + n
 	}
 	return false
+}
+
+// cmdStart reports whether t can start the command of cmd.exe's IF: not
+// a line ending in a C-like '{' nor more of an expression (&& b, || c).
+func cmdStart(t string) bool {
+	return t != "" && !strings.HasSuffix(t, "{") && t[0] != '&' && t[0] != '|'
 }

@@ -160,3 +160,34 @@ func ExampleValue() {
 	// path_traversal (dot_dot_segment, decoded=true)
 	// xss (html_event_handler, decoded=false)
 }
+
+// TestTechnicalProse holds lines of documentation and code (Markdown code
+// spans, Go snippets) that earlier rules misread, and attacks of the same
+// shape that must stay detected.
+func TestTechnicalProse(t *testing.T) {
+	t.Parallel()
+	benign := []string{
+		"The `Writer` and `Reader` type provide similar",
+		"- feat: New `Echo` integration",
+		"- A `Valid` method to the `\"go.opentelemetry.io/otel/attribute\".KeyValue` type. (#1703)",
+		"- `HEAD` requests still negotiate compression",
+		"* `file` is the input file.",
+		"```md",
+		"if entryNum == 0 {",
+		"if err == nil && ok {",
+	}
+	for _, b := range benign {
+		if f, ok := inspect.Value(b); ok {
+			t.Errorf("benign %q flagged: %+v", b, f)
+		}
+	}
+	attacks := []string{
+		"`id`", "x`whoami`", "a; `cat /etc/passwd`", "name `uname -a` here", "`sleep 5`",
+		"IF [%1]==[/?] echo usage", "if exist c:\\boot.ini del c:\\boot.ini",
+	}
+	for _, a := range attacks {
+		if _, ok := inspect.Value(a); !ok {
+			t.Errorf("not detected: %q", a)
+		}
+	}
+}
