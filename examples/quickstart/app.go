@@ -59,6 +59,8 @@ func guardOptions(cfg appConfig) []guard.Option {
 	}
 	// Security headers, CSP reports and CSRF (hardening.go).
 	opts = append(opts, hardeningOptions()...)
+	// Body schemas and input inspection (input.go).
+	opts = append(opts, inputOptions()...)
 	if len(cfg.TrustedProxies) > 0 {
 		opts = append(opts, guard.WithTrustedProxies(cfg.TrustedProxies...))
 	}

@@ -505,5 +505,5 @@ func TestSentryTunnel(t *testing.T) {
 
 	// Without -sentry-dsn there is no tunnel.
 	plain := newClient(t, startApp(t, memStore(t)))
-	plain.do("POST", sentryTunnelPath, body).problem(t, 404, "not_found")
+	plain.do("POST", sentryTunnelPath, body, "Content-Type", "text/plain;charset=UTF-8").problem(t, 404, "not_found")
 }
