@@ -237,6 +237,9 @@ func markPhrases(toks []token) {
 }
 
 func sqlRules(toks []token) (string, bool) {
+	if r, ok := breakoutGrammar(toks); ok {
+		return r, true
+	}
 	if len(toks) >= 3 && len(toks) <= 8 && literalComparison(toks) {
 		return ReasonSQLTautology, true
 	}
@@ -617,6 +620,12 @@ func boolExpr(toks []token, i int, breakout bool) (string, bool) {
 		return "", false
 	}
 	lhs := toks[k]
+	if lhs.kind == tNumber && !breakout {
+		// or 1-- / or 1#: a true literal, then the rest of the query cut off.
+		if c := next(toks, k+1); c == len(toks)-1 && toks[c].kind == tComment && toks[c].bare {
+			return ReasonSQLTautology, true
+		}
+	}
 	if lhs.kind == tWord && (lhs.text == "true" || lhs.text == "false" || lhs.text == "null") {
 		if breakout {
 			return ReasonSQLTautology, true // ' or true
@@ -651,13 +660,19 @@ func boolExpr(toks []token, i int, breakout bool) (string, bool) {
 	if lhs.kind == tQuote {
 		q := lhs.text
 		j := k + 1
-		for j < len(toks) && j < k+8 && !(toks[j].kind == tQuote && toks[j].text == q) {
+		// A JSON document ('{"a":[1,2]}') has many tokens before its end;
+		// a backticked name (MySQL's, or Markdown's code) is no literal.
+		span := 8
+		if q == "'" {
+			span = 32
+		}
+		for j < len(toks) && j < k+span && !(toks[j].kind == tQuote && toks[j].text == q) {
 			j++
 		}
-		if j >= len(toks) || j >= k+8 {
+		if j >= len(toks) || j >= k+span {
 			return "", false
 		}
-		k, lit = j, true
+		k, lit = j, q != "`"
 	} else if lhs.kind == tNumber {
 		lit = true
 	} else if !isOperand(lhs) {
@@ -736,6 +751,8 @@ func selectInjection(toks []token, i, n int, breakout bool) bool {
 		return true
 	case nt.kind == tNumber && n+1 < len(toks) && toks[n+1].text == ",":
 		return true
+	case nt.kind == tNumber && len(nt.text) > 3 && nt.text[:2] == "0x":
+		return true // select 0x61646d696e: a string in hex
 	case nt.kind == tWord:
 		if spaced, ok := sqlFuncs[nt.text]; ok && (spaced || n+1 < len(toks) && toks[n+1].text == "(") {
 			return true
@@ -758,4 +775,131 @@ func selectInjection(toks []token, i, n int, breakout bool) bool {
 		}
 	}
 	return false
+}
+
+// sqlGlueWords are the keywords that a comment stands in for spaces
+// around ("union/**/select", "select/*x*/password/**/from").
+var sqlGlueWords = map[string]bool{
+	"select": true, "union": true, "from": true, "where": true, "and": true, "or": true,
+	"insert": true, "into": true, "values": true, "update": true, "delete": true, "drop": true,
+	"table": true, "exec": true, "having": true, "limit": true, "order": true, "group": true,
+	"by": true, "all": true, "like": true, "not": true, "null": true, "sleep": true,
+	"waitfor": true, "delay": true, "replace": true, "xor": true, "declare": true, "set": true,
+}
+
+// sqlExprWords are words that only SQL expressions use: with one of them
+// (or an operator) between a breakout quote and a closing comment, the
+// value is an injected expression ("x' mod id--", "'sounds like x#").
+var sqlExprWords = map[string]bool{
+	"mod": true, "div": true, "xor": true, "not": true, "notnull": true, "isnull": true,
+	"like": true, "rlike": true, "ilike": true, "regexp": true, "glob": true, "sounds": true,
+	"null": true, "collate": true, "escape": true, "similar": true, "between": true, "is": true,
+}
+
+// breakoutGrammar finds the shapes of a value that ends the
+// application's literal and then speaks SQL, whatever the words are:
+//
+//   - a quote, an expression with an operator, and a comment that cuts
+//     the query off: x'|email--, id'not like id--, ' notnull #;
+//   - a quote and ';' ending the value: admin@example.com';
+//   - a quote glued to OR/AND glued to a literal: a'or'a, x'and(1);
+//   - a statement from the first word, terminated and commented: DELETE
+//     FROM users;--;
+//   - a comment glued between keywords as whitespace:
+//     SELECT/**/password/**/FROM, DROP/*x*/t;
+//   - MySQL's 1.e( and 1.e.table notation, which lets a number touch an
+//     identifier.
+func breakoutGrammar(toks []token) (string, bool) {
+	nt := len(toks)
+	if nt == 0 {
+		return "", false
+	}
+	last := toks[nt-1]
+	endComment := last.kind == tComment && last.text != "/*" && last.bare
+	for i, t := range toks {
+		switch t.kind {
+		case tQuote:
+			if !closingQuote(toks, i) {
+				continue
+			}
+			if endComment && i < nt-2 && t.text != "`" && adjacent(toks, nt-2) {
+				op := false
+				for k := i + 1; k < nt-1; k++ {
+					switch u := toks[k]; u.kind {
+					case tQuote:
+						op = false
+						k = nt // another literal: not this shape
+					case tOp:
+						op = true
+					case tPunct:
+						switch u.text {
+						case "|", "-", "+", "^", "&", "/", "%", "*", "?", "[", "=", "<", ">":
+							op = true
+						}
+					case tWord:
+						op = op || sqlExprWords[u.text]
+					}
+				}
+				if op && nt-i <= 12 {
+					return ReasonSQLComment, true
+				}
+			}
+			k := next(toks, i+1)
+			if k < nt && toks[k].text == ";" && i > 0 && (k == nt-1 || k == nt-2 && toks[nt-1].kind == tComment) &&
+				(toks[i-1].kind == tWord || toks[i-1].kind == tVar) && !isDigits(toks[i-1].text[len(toks[i-1].text)-1:]) && loneQuote(toks) {
+				return ReasonSQLStacked, true
+			}
+			if k == i+1 && k+1 < nt && t.text != "`" && (i == 0 || toks[i-1].kind == tWord || toks[i-1].kind == tNumber || toks[i-1].text == "\\") &&
+				isBoolOp(toks[k]) && toks[k].kind == tWord && adjacent(toks, i) && adjacent(toks, k) {
+				if u := toks[k+1]; u.kind == tQuote || u.kind == tNumber || u.text == "(" {
+					return ReasonSQLTautology, true
+				}
+			}
+		case tComment:
+			if t.text != "/*" || i == 0 || i+1 >= nt {
+				continue
+			}
+			p, q := toks[i-1], toks[i+1]
+			if p.kind == tWord && q.kind == tWord && adjacent(toks, i-1) && isWordByte(t.follow) &&
+				(sqlGlueWords[p.text] || sqlGlueWords[q.text]) {
+				return ReasonSQLComment, true
+			}
+		case tNumber:
+			// 1.e(ascii), 1.e.tables
+			if j := strings.Index(t.text, ".e"); j > 0 && isDigits(t.text[:j]) {
+				rest := t.text[j+2:]
+				if rest == "" && adjacent(toks, i) && toks[i+1].text == "(" || strings.HasPrefix(rest, ".") && len(rest) > 1 {
+					return ReasonSQLFunction, true
+				}
+			}
+		}
+	}
+	if endComment && nt >= 3 && toks[nt-2].text == ";" && toks[0].kind == tWord {
+		switch toks[0].text {
+		case "drop", "delete", "insert", "update", "truncate", "alter", "create", "select", "exec", "execute", "shutdown", "declare":
+			return ReasonSQLStacked, true
+		}
+	}
+	return "", false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// loneQuote reports whether toks hold exactly one quote: one that closes
+// a literal the value never opened.
+func loneQuote(toks []token) bool {
+	n := 0
+	for _, t := range toks {
+		if t.kind == tQuote {
+			n++
+		}
+	}
+	return n == 1
 }

@@ -533,8 +533,12 @@ func sqlNeeded(v string, flags uint32) bool {
 		return true
 	case flags&fAmp != 0 && strings.Contains(v, "&&"):
 		return true
-	case flags&fQuote != 0 && !onlyApostrophes(v):
-		return true
+	case flags&fColon != 0 && strings.Contains(v, "::"):
+		return true // PostgreSQL casts: password::int
+	case flags&fQuote != 0 && (!onlyApostrophes(v) || containsFold(v, "'or'") || containsFold(v, "'and'") || containsFold(v, "'xor'")):
+		return true // a'or'a: the quotes end and open literals around OR
+	case flags&fDot != 0 && (strings.Contains(v, ".e.") || strings.Contains(v, ".E.")):
+		return true // MySQL's 1.e.table
 	case flags&fSpace != 0:
 		return wordScan(v)
 	}

@@ -175,6 +175,13 @@ func TestTechnicalProse(t *testing.T) {
 		"```md",
 		"if entryNum == 0 {",
 		"if err == nil && ok {",
+		"import Tabs from '@theme/Tabs';",
+		"proxy_set_header Connection \"\";",
+		"DRESS WITH HAT 18';",
+		"flagged (`MULTIPART_STRICT_ERROR`) but not reassembled --",
+		"- Fix bucket boundaries for `rpc.server.call.duration` and `rpc.client.call.duration` in `otelgrpc`.",
+		"use the composing [`And`](#andmatchers) matcher:",
+		"| key \":\" \"(\" value {\"OR\" value} \")\"",
 	}
 	for _, b := range benign {
 		if f, ok := inspect.Value(b); ok {
@@ -184,6 +191,11 @@ func TestTechnicalProse(t *testing.T) {
 	attacks := []string{
 		"`id`", "x`whoami`", "a; `cat /etc/passwd`", "name `uname -a` here", "`sleep 5`",
 		"IF [%1]==[/?] echo usage", "if exist c:\\boot.ini del c:\\boot.ini",
+		// SQL: breakout, an expression, a comment cutting the query off
+		"x'|email--", "x' mod id--", "id'not like id--", "q' or tags[id] is not null--",
+		"user@example.com';", "a'or'a", "x'and(1)", "DELETE FROM users;--", "OR 1# ",
+		"SELECT/*x*/password/**/FROM/**/members", "DROP/*c*/t", "1.e(ascii)", "1.e.tables",
+		"select 0x616263", "password::int", "OR '{\"a\":[4,5,{\"f\":7}]}' -> '$.c[2].f' = 7",
 	}
 	for _, a := range attacks {
 		if _, ok := inspect.Value(a); !ok {
