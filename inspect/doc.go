@@ -43,8 +43,9 @@
 // JSON must be a single well-formed value (trailing data is refused);
 // nesting deeper than Config.MaxDepth (32) or more than Config.MaxFields
 // (1000) members, elements, parameters or parts get 400, as does a
-// malformed body. Only the first Config.MaxValueLen bytes (8 KiB) of a
-// value are inspected. Every decoder and detector runs in time linear in
+// malformed body. A value is always inspected whole: one longer than
+// Config.MaxValueLen (64 KiB, MaxValueLen) gets 400 value_too_long, so
+// padding cannot push an attack past the part inspected. Every decoder and detector runs in time linear in
 // its input (see the fuzz targets), so these limits bound the work per
 // request. Limits apply in both modes; a route exempt from every class
 // (an Allow with no Field) is not read at all.

@@ -19,10 +19,10 @@ const StageName = "inspect"
 
 // Defaults and limits of Config.
 const (
-	DefaultMaxBodyBytes = 1 << 20 // 1 MiB: larger bodies get 413
-	DefaultMaxDepth     = 32      // JSON nesting: deeper documents get 400
-	DefaultMaxFields    = 1000    // JSON members and elements, query and form parameters, multipart parts
-	DefaultMaxValueLen  = 8 << 10 // bytes of one value that are inspected
+	DefaultMaxBodyBytes = 1 << 20     // 1 MiB: larger bodies get 413
+	DefaultMaxDepth     = 32          // JSON nesting: deeper documents get 400
+	DefaultMaxFields    = 1000        // JSON members and elements, query and form parameters, multipart parts
+	DefaultMaxValueLen  = MaxValueLen // a longer value gets 400 value_too_long
 )
 
 // Mode says what the stage does with a finding.
@@ -57,6 +57,7 @@ const (
 	ReasonBodyTooDeep    = "body_too_deep"   // 400: JSON depth
 	ReasonTooManyFields  = "too_many_fields" // 400: members, parameters or parts
 	ReasonBodyReadFailed = "body_read_failed"
+	ReasonValueTooLong   = "value_too_long" // 400: one value over Config.MaxValueLen
 )
 
 // Allow exempts inputs from inspection: on one route (or every route),
@@ -92,8 +93,10 @@ type Config struct {
 	// parameters, and multipart parts (400 beyond). Zero means
 	// DefaultMaxFields.
 	MaxFields int
-	// MaxValueLen bounds the bytes of one value that are inspected; the
-	// rest is not. Zero means DefaultMaxValueLen.
+	// MaxValueLen bounds one value (a path segment, parameter, JSON string
+	// or multipart field): a longer value gets 400 value_too_long, in both
+	// modes, rather than a partial inspection that padding could slip an
+	// attack past. Zero means DefaultMaxValueLen; at most MaxValueLen.
 	MaxValueLen int
 	// SkipPath, SkipQuery and SkipBody turn off inspection of those inputs.
 	SkipPath, SkipQuery, SkipBody bool
@@ -153,6 +156,9 @@ func New(cfg Config) (*Stage, error) {
 	if cfg.MaxValueLen == 0 {
 		cfg.MaxValueLen = DefaultMaxValueLen
 	}
+	if cfg.MaxValueLen > MaxValueLen {
+		return nil, fmt.Errorf("inspect: Config.MaxValueLen: %d is above MaxValueLen (%d)", cfg.MaxValueLen, MaxValueLen)
+	}
 	for i, a := range cfg.Allow {
 		if a.Route == "" {
 			return nil, fmt.Errorf("inspect: Config.Allow[%d]: empty Route (use \"*\" for every route)", i)
@@ -204,6 +210,7 @@ type scan struct {
 	skip    *skipSet   // fields the schema stage typed strictly
 	name    []byte     // field name buffer
 	found   bool       // a finding was made
+	tooLong bool       // a value exceeded Config.MaxValueLen
 	finding Finding    // the finding
 	field   string     // its field name
 	walker  jsonWalker // reused JSON walker
@@ -215,6 +222,7 @@ func (s *Stage) Check(r *guard.Request) guard.Decision {
 	sc := s.pool.Get().(*scan)
 	defer func() {
 		sc.r, sc.skip, sc.fields, sc.found, sc.field = nil, nil, sc.fields[:0], false, ""
+		sc.tooLong = false
 		sc.walker.src, sc.walker.raw, sc.walker.visit = "", nil, nil
 		s.pool.Put(sc)
 	}()
@@ -238,6 +246,9 @@ func (s *Stage) Check(r *guard.Request) guard.Decision {
 	d := sc.run()
 	if d.Status != 0 {
 		return d
+	}
+	if sc.tooLong {
+		return valueTooLong()
 	}
 	if sc.found {
 		return sc.report()
@@ -291,18 +302,21 @@ func (sc *scan) checkPath(raw string) bool {
 		if len(seg) < 2 {
 			continue
 		}
-		if f, ok := Check(sc.cap(seg), classes); ok {
+		if f, ok := sc.check(seg, classes); ok {
 			return sc.hit(f, "path")
 		}
 	}
 	return false
 }
 
-func (sc *scan) cap(v string) string {
+// check inspects v whole. A value longer than Config.MaxValueLen is not
+// inspected in part: it ends the scan, and Check answers value_too_long.
+func (sc *scan) check(v string, classes Classes) (Finding, bool) {
 	if len(v) > sc.st.cfg.MaxValueLen {
-		return v[:sc.st.cfg.MaxValueLen]
+		sc.tooLong = true
+		return Finding{}, true
 	}
-	return v
+	return Check(v, classes)
 }
 
 // checkForm inspects an application/x-www-form-urlencoded string (a query
@@ -371,7 +385,7 @@ func (sc *scan) inspect(name []byte, v string) bool {
 			return false
 		}
 	}
-	if f, ok := Check(sc.cap(v), classes); ok {
+	if f, ok := sc.check(v, classes); ok {
 		return sc.hit(f, string(name))
 	}
 	return false
@@ -391,7 +405,7 @@ func (sc *scan) visitJSON(w *jsonWalker, v string, _ bool) bool {
 			return true
 		}
 	}
-	if f, ok := Check(sc.cap(v), classes); ok {
+	if f, ok := sc.check(v, classes); ok {
 		sc.name = w.appendName(sc.name[:0])
 		sc.hit(f, string(sc.name))
 		return false
@@ -505,6 +519,10 @@ func (sc *scan) checkBody() guard.Decision {
 	}
 }
 
+func valueTooLong() guard.Decision {
+	return guard.Deny(http.StatusBadRequest, ReasonValueTooLong, "A request value is too long to inspect.")
+}
+
 func tooLarge() guard.Decision {
 	return guard.Deny(http.StatusRequestEntityTooLarge, ReasonBodyTooLarge, "The request body is too large.")
 }
@@ -564,9 +582,12 @@ func (sc *scan) checkMultipart(body []byte, boundary string) guard.Decision {
 			}
 			continue
 		}
-		v, err := io.ReadAll(io.LimitReader(p, int64(sc.st.cfg.MaxValueLen)))
+		v, err := io.ReadAll(io.LimitReader(p, int64(sc.st.cfg.MaxValueLen)+1))
 		if err != nil {
 			return malformed
+		}
+		if len(v) > sc.st.cfg.MaxValueLen {
+			return valueTooLong()
 		}
 		if sc.inspect(sc.name, string(v)) {
 			return guard.Decision{}
