@@ -482,6 +482,8 @@ func xssNeeded(v string, flags uint32) bool {
 		return true
 	case flags&fDot != 0 && dottedJS(v):
 		return true
+	case flags&fStar != 0 && strings.Contains(v, "/*") && (containsFold(v, "document") || containsFold(v, "window")):
+		return true // document/*x*/.cookie: comments inside a property access
 	case flags&fSpace == 0 && len(v) >= 10 && (containsFold(v, "__proto__") || containsFold(v, "globalthis") || containsFold(v, "xmlhttprequest") || containsFold(v, "localstorage") || containsFold(v, "sessionstorage")):
 		return true
 	}

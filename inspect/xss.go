@@ -374,6 +374,9 @@ func scanJS(lower, compact string) (string, bool) {
 			return ReasonXSSSink, true
 		}
 	}
+	if jsFuck(s) {
+		return ReasonXSSSink, true
+	}
 	if strings.Contains(s, "{{") && (strings.Contains(s, "constructor") || strings.Contains(s, "$eval") || strings.Contains(s, "$on") || strings.Contains(s, "alert")) {
 		return ReasonXSSTemplate, true
 	}
@@ -392,4 +395,21 @@ func jsArgs(s string) bool {
 	}
 	a := s[1:end]
 	return strings.ContainsAny(a, "'\"`.(){}[]+=") || a == "" && (end+1 < len(s) && (s[end+1] == ';' || s[end+1] == '}' || s[end+1] == '('))
+}
+
+// jsFuck finds script written with only []()!+ (JSFuck and its kin):
+// "!![]" (true), or "![]" twice where no Markdown image ("![](url)")
+// explains it. s is the compact form.
+func jsFuck(s string) bool {
+	if strings.Contains(s, "!![]") {
+		return true
+	}
+	n := 0
+	for i := strings.Index(s, "![]"); i >= 0; i = nextIndex(s, "![]", i+3) {
+		if i+3 < len(s) && s[i+3] == '(' {
+			return false
+		}
+		n++
+	}
+	return n >= 2
 }
