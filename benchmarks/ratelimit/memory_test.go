@@ -91,6 +91,11 @@ var memoryPeers = []peer{
 	}},
 }
 
+// reportCPU reports the process's CPU time per operation since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
 func makeKeys(n int) []string {
 	keys := make([]string, n)
 	for i := range keys {
@@ -108,20 +113,24 @@ func BenchmarkMemory(b *testing.B) {
 		b.Run("HotKeySerial/"+p.name, func(b *testing.B) {
 			allow := p.new(b, 1_000_000, time.Second, 1)
 			b.ReportAllocs()
+			cpu := cpuTime()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				allow(ctx, "hot")
 			}
+			reportCPU(b, cpu)
 		})
 		b.Run("HotKeyParallel/"+p.name, func(b *testing.B) {
 			allow := p.new(b, 1_000_000, time.Second, 1)
 			b.ReportAllocs()
+			cpu := cpuTime()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					allow(ctx, "hot")
 				}
 			})
+			reportCPU(b, cpu)
 		})
 		b.Run("Keys100kParallel/"+p.name, func(b *testing.B) {
 			allow := p.new(b, 1000, time.Second, len(keys100k))
@@ -129,6 +138,7 @@ func BenchmarkMemory(b *testing.B) {
 				allow(ctx, k)
 			}
 			b.ReportAllocs()
+			cpu := cpuTime()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				i := rand.IntN(len(keys100k))
@@ -140,11 +150,13 @@ func BenchmarkMemory(b *testing.B) {
 					}
 				}
 			})
+			reportCPU(b, cpu)
 		})
 		b.Run("MostlyDeniedParallel/"+p.name, func(b *testing.B) {
 			allow := p.new(b, 10, time.Hour, 1)
 			var admitted atomic.Int64
 			b.ReportAllocs()
+			cpu := cpuTime()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -153,6 +165,7 @@ func BenchmarkMemory(b *testing.B) {
 					}
 				}
 			})
+			reportCPU(b, cpu)
 			if admitted.Load() > 10 {
 				b.Fatalf("%s admitted %d of a limit of 10", p.name, admitted.Load())
 			}

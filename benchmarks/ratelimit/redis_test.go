@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func redisPeers(b *testing.B, c *goredis.Client, n int64, period time.Duration) 
 } {
 	prefix := "bench:" + runID + ":"
 	newGuard := func(opts ...guardredis.RateLimitOption) allowFunc {
-		s, err := guardredis.New(c, guardredis.WithPrefix(prefix+"g:"))
+		s, err := guardredis.New(c, guardredis.WithPrefix(prefix+"g:"), guardredis.WithTimeout(5*time.Second))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -116,7 +117,7 @@ func BenchmarkRedis(b *testing.B) {
 	}
 	for _, p := range redisPeers(b, c, 1_000_000, time.Second) {
 		b.Run("Callers64/"+p.name, func(b *testing.B) {
-			parallel(b, func(g int, i int) { p.allow(ctx, keys[(g*31+i)%len(keys)]) })
+			parallel(b, c, func(g int, i int) { p.allow(ctx, keys[(g*31+i)%len(keys)]) })
 		})
 	}
 	for _, p := range redisPeers(b, c, 10, time.Hour) {
@@ -126,15 +127,19 @@ func BenchmarkRedis(b *testing.B) {
 		b.Run("MostlyDenied64/"+p.name, func(b *testing.B) {
 			// Every caller hammers its own key, which is denied after its
 			// first 10 requests.
-			parallel(b, func(g int, i int) { p.allow(ctx, "denied:"+strconv.Itoa(g)) })
+			parallel(b, c, func(g int, i int) { p.allow(ctx, "denied:"+strconv.Itoa(g)) })
 		})
 	}
 }
 
-// parallel runs f from exactly 64 goroutines and reports decisions/s.
-func parallel(b *testing.B, f func(g, i int)) {
+// parallel runs f from exactly 64 goroutines and reports decisions/s and
+// the CPU each decision cost the client and the Redis server: on a
+// machine where Redis has a core to itself, the server's CPU per decision
+// bounds the throughput at 1/that.
+func parallel(b *testing.B, c *goredis.Client, f func(g, i int)) {
 	b.SetParallelism((callers + testingProcs() - 1) / testingProcs())
 	var ids atomic.Int64
+	cpu, rcpu := cpuTime(), redisCPU(b, c)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		g := int(ids.Add(1))
@@ -143,4 +148,23 @@ func parallel(b *testing.B, f func(g, i int)) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e3, "client-cpu-µs/op")
+	b.ReportMetric(float64(redisCPU(b, c)-rcpu)/float64(b.N)/1e3, "redis-cpu-µs/op")
+}
+
+// redisCPU is the CPU time the Redis server has used (INFO cpu).
+func redisCPU(b *testing.B, c *goredis.Client) time.Duration {
+	info, err := c.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * 1e9)
 }
