@@ -57,3 +57,14 @@ func TestPaddingDoesNotHideAttacks(t *testing.T) {
 		t.Fatal("MaxValueLen above inspect.MaxValueLen accepted")
 	}
 }
+
+func TestCheckRefusesOverlongValues(t *testing.T) {
+	padded := strings.Repeat(" ", inspect.MaxValueLen) + "<script>alert(1)</script>"
+	f, bad := inspect.Value(padded)
+	if !bad || f.Reason != inspect.ReasonTooLong || f.Class != 0 {
+		t.Fatalf("Value(padded attack) = %+v, %v", f, bad)
+	}
+	if _, bad := inspect.Value(strings.Repeat("a b ", inspect.MaxValueLen/4)); bad {
+		t.Fatal("a benign value of exactly MaxValueLen bytes was flagged")
+	}
+}

@@ -50,10 +50,15 @@ type Finding struct {
 	Decoded bool
 }
 
-// MaxValueLen is the length up to which a value is inspected whole; the
-// rest of a longer value is not inspected. Stages cap values before that
-// (Config.MaxValueLen), so this only bounds direct callers of Value.
+// MaxValueLen is the longest value inspected. A longer value is never
+// inspected in part (padding would hide an attack behind the part looked
+// at): Check reports it as a Finding with no Class and Reason
+// ReasonTooLong, and the stage answers it with 400 value_too_long.
 const MaxValueLen = 64 << 10
+
+// ReasonTooLong is the Reason of the Finding Check returns for a value
+// longer than MaxValueLen.
+const ReasonTooLong = "too_long"
 
 // Value inspects one parameter value for every class of attack. It is
 // safe for concurrent use and does not retain s.
@@ -66,7 +71,7 @@ func Value(s string) (Finding, bool) { return Check(s, AllClasses) }
 // Check inspects one value for the given classes of attack.
 func Check(s string, classes Classes) (Finding, bool) {
 	if len(s) > MaxValueLen {
-		s = s[:MaxValueLen]
+		return Finding{Reason: ReasonTooLong}, true
 	}
 	if len(s) < 2 {
 		return Finding{}, false
