@@ -21,6 +21,9 @@ type appConfig struct {
 	// WithStore so every guard capability shares it. The caller owns it and
 	// closes it after app.Close.
 	Store store.Store
+	// RateLimits are the rate limits; the zero value is the plan's (see
+	// rateLimits).
+	RateLimits rateLimits
 	// TrustedProxies are CIDRs or addresses whose X-Forwarded-For guard
 	// believes (guard.WithTrustedProxies). Empty: the TCP peer is the client.
 	TrustedProxies []string
@@ -59,6 +62,8 @@ func guardOptions(cfg appConfig) []guard.Option {
 	}
 	// Security headers, CSP reports and CSRF (hardening.go).
 	opts = append(opts, hardeningOptions()...)
+	// Rate limits (ratelimit.go).
+	opts = append(opts, rateLimitOptions(cfg.RateLimits)...)
 	// Body schemas and input inspection (input.go).
 	opts = append(opts, inputOptions()...)
 	if len(cfg.TrustedProxies) > 0 {

@@ -28,7 +28,8 @@ const hsts = "max-age=31536000; includeSubDomains"
 
 // checkHeaders asserts that h holds exactly the security headers (each
 // once), HSTS only when wantHSTS, the names in other, and nothing else
-// besides Date, Content-Length and Content-Type. A name in other with a
+// besides Date, Content-Length, Content-Type and the rate-limit headers. A
+// name in other with a
 // "-" prefix is a security header that must be absent.
 func checkHeaders(t *testing.T, what string, h http.Header, wantHSTS bool, other ...string) {
 	t.Helper()
@@ -52,7 +53,9 @@ func checkHeaders(t *testing.T, what string, h http.Header, wantHSTS bool, other
 	if h.Get("X-Request-Id") == "" {
 		t.Errorf("%s: no X-Request-Id", what)
 	}
-	allowed := append([]string{"Date", "Content-Length", "Content-Type", "X-Request-Id"}, other...)
+	allowed := append([]string{"Date", "Content-Length", "Content-Type", "X-Request-Id",
+		// The rate limiter's, on responses its stage reached.
+		"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset", "Ratelimit", "Ratelimit-Policy"}, other...)
 	for k := range h {
 		if _, ok := want[k]; !ok && !slices.Contains(allowed, k) {
 			t.Errorf("%s: unexpected header %s: %q", what, k, h.Values(k))
