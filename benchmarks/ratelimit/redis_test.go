@@ -78,6 +78,7 @@ func redisPeers(b *testing.B, c *goredis.Client, n int64, period time.Duration) 
 	}{
 		{"guard", newGuard()},
 		{"guard-unpipelined", newGuard(guardredis.WithPipelines(0))},
+		{"guard-script-batching", newGuard(guardredis.WithScriptBatching(true))},
 		{"ulule", func(ctx context.Context, key string) bool {
 			r, err := ul.Get(ctx, key)
 			return err == nil && !r.Reached
@@ -121,7 +122,7 @@ func BenchmarkRedis(b *testing.B) {
 		})
 	}
 	for _, p := range redisPeers(b, c, 10, time.Hour) {
-		if p.name == "raw-evalsha-trivial" || p.name == "guard-unpipelined" {
+		if p.name == "raw-evalsha-trivial" || p.name == "guard-unpipelined" || p.name == "guard-script-batching" {
 			continue
 		}
 		b.Run("MostlyDenied64/"+p.name, func(b *testing.B) {

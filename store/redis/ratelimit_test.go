@@ -34,12 +34,15 @@ func TestRateLimitConformance(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		client func(*testing.T) goredis.UniversalClient
+		opts   []RateLimitOption
 	}{
-		{"single", singleClient},
-		{"cluster", func(t *testing.T) goredis.UniversalClient { return clusterClient(t) }},
+		{"single", singleClient, nil},
+		{"single-script-batching", singleClient, []RateLimitOption{WithScriptBatching(true)}},
+		{"single-unpipelined", singleClient, []RateLimitOption{WithPipelines(0)}},
+		{"cluster", func(t *testing.T) goredis.UniversalClient { return clusterClient(t) }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := rlBackend(t, tc.client(t), withBatchClock())
+			b := rlBackend(t, tc.client(t), append(tc.opts, withBatchClock())...)
 			limitertest.Run(t, limitertest.Config{
 				New:    func(*testing.T) limiter.Backend { return b },
 				Checks: 50,
