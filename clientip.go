@@ -212,13 +212,26 @@ func NormalizeAddr(a netip.Addr) netip.Addr { return normalizeAddr(a) }
 // address) into a normalised address; it returns the zero Addr for
 // anything else (a Unix socket path, for example).
 func PeerAddr(remoteAddr string) netip.Addr {
-	if ap, err := netip.ParseAddrPort(remoteAddr); err == nil {
-		return normalizeAddr(ap.Addr())
+	// net/http writes "ip:port" or "[ip6]:port"; the port is not needed,
+	// so it is checked for shape but not parsed as a number.
+	host := remoteAddr
+	if n := len(remoteAddr); n > 0 && remoteAddr[0] == '[' {
+		end := strings.LastIndexByte(remoteAddr, ']')
+		if end < 0 || (end+1 < n && !validPort(remoteAddr[end+1:])) || (end+1 == n) {
+			return netip.Addr{}
+		}
+		host = remoteAddr[1:end]
+	} else if i := strings.LastIndexByte(remoteAddr, ':'); i >= 0 && strings.IndexByte(remoteAddr[:i], ':') < 0 {
+		if !validPort(remoteAddr[i:]) {
+			return netip.Addr{}
+		}
+		host = remoteAddr[:i]
 	}
-	if a, err := netip.ParseAddr(remoteAddr); err == nil {
-		return normalizeAddr(a)
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
 	}
-	return netip.Addr{}
+	return normalizeAddr(a)
 }
 
 // forwardedProto returns the scheme a trusted proxy reports

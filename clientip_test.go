@@ -120,6 +120,13 @@ func TestPeerAddr(t *testing.T) {
 		"192.0.2.1":             "192.0.2.1",
 		"@":                     "invalid IP",
 		"":                      "invalid IP",
+		"[::1]":                 "invalid IP",
+		"[::1]:x":               "invalid IP",
+		"1.2.3.4:":              "invalid IP",
+		"1.2.3.4:99999999":      "invalid IP",
+		"2001:db8::1":           "2001:db8::1",
+		"[fe80::1%eth0]:80":     "fe80::1",
+		"/tmp/sock":             "invalid IP",
 	} {
 		if got := PeerAddr(in).String(); got != want {
 			t.Errorf("PeerAddr(%q) = %q, want %q", in, got, want)
@@ -207,4 +214,23 @@ func headerMentions(v string, a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// FuzzPeerAddr checks PeerAddr against netip.ParseAddrPort: wherever the
+// standard parser accepts a RemoteAddr, PeerAddr returns its address.
+func FuzzPeerAddr(f *testing.F) {
+	for _, s := range []string{"192.0.2.1:1234", "[::1]:80", "[::ffff:1.2.3.4]:1", "1.2.3.4", "[fe80::1%eth0]:80", ":80", "[]:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := PeerAddr(s)
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			if want := normalizeAddr(ap.Addr()); got != want {
+				t.Fatalf("PeerAddr(%q) = %v, ParseAddrPort says %v", s, got, want)
+			}
+		}
+		if got.IsValid() && (got.Is4In6() || got.Zone() != "") {
+			t.Fatalf("PeerAddr(%q) = %v not normalised", s, got)
+		}
+	})
 }
