@@ -2,12 +2,15 @@ package bolt
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/guardsdk/guard"
 	"github.com/guardsdk/guard/limiter"
 	"github.com/guardsdk/guard/limiter/limitertest"
 )
@@ -110,5 +113,35 @@ func TestRateLimitThroughGuardStore(t *testing.T) {
 	bt.Add(limiter.Op{Tag: "k", Name: "n", Spec: limiter.SpecOf(limiter.PerSecond(1)), Cost: 1})
 	if err := b.Decide(context.Background(), &bt); err == nil {
 		t.Fatal("decision on a closed store succeeded")
+	}
+}
+
+// TestRateLimitGuardStore: a Guard on a bolt store keeps its limits in the
+// same file without being told to.
+func TestRateLimitGuardStore(t *testing.T) {
+	s, _ := openRL(t, filepath.Join(t.TempDir(), "rl.db"))
+	defer s.Close()
+	g, err := guard.New(guard.WithStore(s), limiter.Option(limiter.WithRules(
+		limiter.Rule{Name: "all", Limits: []limiter.Limit{limiter.Per(2, time.Hour)}},
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close(context.Background())
+	h := g.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for i, want := range []int{200, 200, 429} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		if w.Code != want {
+			t.Fatalf("request %d: %d, want %d", i, w.Code, want)
+		}
+	}
+	var n int
+	_ = s.db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(rlBucket).Stats().KeyN
+		return nil
+	})
+	if n != 1 {
+		t.Fatalf("%d rate-limit records in the file, want 1", n)
 	}
 }

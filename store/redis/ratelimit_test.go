@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -403,5 +405,34 @@ func TestRateLimitBadInput(t *testing.T) {
 	bt.Add(limiter.Op{Tag: strings.Repeat("x", 2000), Name: "n", Spec: limiter.SpecOf(limiter.PerSecond(1)), Cost: 1})
 	if err := b.Decide(context.Background(), &bt); err == nil {
 		t.Fatal("over-long key accepted")
+	}
+}
+
+// TestRateLimitGuardStore: a Guard on a Redis store limits through this
+// backend without being told to, and two Guards (two processes, say)
+// share the budget.
+func TestRateLimitGuardStore(t *testing.T) {
+	s := newTestStore(t, singleClient(t))
+	newGuard := func() http.Handler {
+		g, err := guard.New(guard.WithStore(s), limiter.Option(limiter.WithRules(
+			limiter.Rule{Name: "login", Method: "POST", Route: "/login", Limits: []limiter.Limit{limiter.Per(3, time.Hour)}},
+		)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = g.Close(context.Background()) })
+		mux := http.NewServeMux()
+		mux.HandleFunc("POST /login", func(http.ResponseWriter, *http.Request) {})
+		return g.Handler(mux)
+	}
+	a, b := newGuard(), newGuard()
+	for i, h := range []http.Handler{a, b, a, b} {
+		req := httptest.NewRequest("POST", "/login", nil)
+		req.RemoteAddr = "198.51.100.4:1234"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if want := map[bool]int{true: 200, false: 429}[i < 3]; w.Code != want {
+			t.Fatalf("request %d: %d, want %d (%v)", i, w.Code, want, w.Header())
+		}
 	}
 }
