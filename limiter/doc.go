@@ -44,7 +44,11 @@
 //
 // Time is kept in microseconds, so periods are at least MinPeriod (1ms),
 // GCRA's Period/Rate at least 1µs (rounded up: a limit never admits
-// faster than its rate), and counts at most MaxRate.
+// faster than its rate), and counts at most MaxRate. A Limiter made by
+// New without WithClock reads the monotonic clock (anchored to the wall
+// clock when it was made), so steps of the wall clock do not move it;
+// inside a Guard it uses the Guard's clock; the Redis backend uses the
+// Redis server's.
 //
 // # Decisions
 //
@@ -74,8 +78,9 @@
 // violation blocks it for Base×2^(n-1), at most Max (default 64×Base);
 // after the block ends, each Decay (default Max) without a violation
 // lowers n by one. With Penalty{Base: 10s, Max: 40s, Decay: 1m}, a client
-// hammering a limit is blocked 10s, 20s, 40s, 40s, ...; two quiet minutes
-// later its next violation costs 40s again only if it reached level 4.
+// that keeps hammering a limit is blocked for 10s, 20s, 40s, 40s, ...;
+// each minute without a violation after a block ends lowers its level by
+// one, and once back at level 0 its next violation blocks for 10s again.
 // Requests during a block are denied (Result.Blocked) without raising the
 // level. The level and the block are kept in the limit's own record and
 // updated by the same call that decides.
@@ -114,9 +119,13 @@
 //
 //   - Memory (NewMemoryBackend): a fixed table of 32-byte records, at most
 //     WithMaxKeys keys (DefaultMaxKeys: about a million, 32 MiB reserved
-//     up front), sharded by key hash; a full table evicts the least
-//     recently active key of the two buckets the new key may use. No
-//     allocation per decision. Lost on restart; one process.
+//     up front), sharded by key hash. A key may live in two buckets of
+//     four; when both are full, records move to their other bucket to
+//     make room (cuckoo hashing), and only when that fails is the least
+//     recently active of the eight evicted: at a million keys in the
+//     default table about 0.3% are. Keys themselves are not stored, only
+//     64-bit seeded hashes. No allocation per decision. Lost on restart;
+//     one process.
 //   - Bolt (store/bolt): durable across restarts in one file, one process
 //     (bbolt holds an exclusive file lock); concurrent decisions share a
 //     write transaction (bbolt's Batch), so each waits for one fsync.

@@ -390,16 +390,16 @@ func (l *Limiter) decide(ctx context.Context, b *Batch) (Result, error) {
 	b.Now = now
 	if l.memory != nil { // the fast path: no deny cache, no failure
 		_ = l.memory.Decide(ctx, b)
-		return summarise(b, false), nil
+		return summarise(b), nil
 	}
 	if l.deny != nil && !b.Peek && l.denyCached(b, now) {
-		r := summarise(b, false)
+		r := summarise(b)
 		r.Cached = true
 		return r, nil
 	}
 	probe, call := l.brk.allow(now)
 	if !call {
-		return l.degrade(ctx, b, nil), nil
+		return l.degrade(ctx, b), nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, l.cfg.timeout)
 	err := l.backend.Decide(cctx, b)
@@ -419,7 +419,7 @@ func (l *Limiter) decide(ctx context.Context, b *Batch) (Result, error) {
 				Attrs:  []guard.Attr{{Key: "policy", Value: l.cfg.failure.String()}},
 			})
 		}
-		return l.degrade(ctx, b, err), nil
+		return l.degrade(ctx, b), nil
 	}
 	l.brk.success(probe)
 	if l.degraded.Load() && l.degraded.CompareAndSwap(true, false) {
@@ -437,7 +437,7 @@ func (l *Limiter) decide(ctx context.Context, b *Batch) (Result, error) {
 			}
 		}
 	}
-	return summarise(b, false), nil
+	return summarise(b), nil
 }
 
 // denyCached answers b from the deny cache when one of its enforced ops
@@ -461,7 +461,7 @@ func (l *Limiter) denyCached(b *Batch, now int64) bool {
 }
 
 // degrade applies the failure policy to b.
-func (l *Limiter) degrade(ctx context.Context, b *Batch, _ error) Result {
+func (l *Limiter) degrade(ctx context.Context, b *Batch) Result {
 	switch l.cfg.failure {
 	case FailOpen, FailClosed:
 		allow := l.cfg.failure == FailOpen
@@ -475,7 +475,7 @@ func (l *Limiter) degrade(ctx context.Context, b *Batch, _ error) Result {
 		})
 		_ = l.fallback.Decide(ctx, b)
 	}
-	r := summarise(b, false)
+	r := summarise(b)
 	r.Degraded = true
 	if l.cfg.failure != FailLocal {
 		r.Remaining = -1
@@ -549,7 +549,9 @@ func result1(sp *Spec, or *OpResult, allowed, shadow bool) Result {
 	return r
 }
 
-func summarise(b *Batch, _ bool) Result {
+// summarise turns a decided batch into the Result its binding op
+// describes.
+func summarise(b *Batch) Result {
 	r := Result{Allowed: b.Allowed}
 	for i := 0; i < b.N; i++ {
 		if b.Ops[i].Shadow && !b.Results[i].Allowed {

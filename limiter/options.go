@@ -152,9 +152,10 @@ func WithMaxKeys(n int) Setting {
 	})
 }
 
-// WithClock replaces time.Now, for tests. Inside a Guard the default is
-// the Guard's clock. The Redis backend uses the Redis server's clock and
-// ignores it.
+// WithClock replaces the clock, for tests. The default is the monotonic
+// clock anchored to the wall clock when the Limiter is made (inside a
+// Guard: the Guard's clock). The Redis backend uses the Redis server's
+// clock and ignores it.
 func WithClock(now func() time.Time) Setting {
 	return settingFunc(func(c *config) error {
 		if now == nil {
