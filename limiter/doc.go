@@ -133,8 +133,13 @@
 //     with EVALSHA (EVAL on NOSCRIPT), reading the server's clock with
 //     TIME, so processes with skewed clocks agree. The keys of one identity
 //     share a hash tag and so a Cluster slot. Concurrent decisions are
-//     pipelined automatically. See store/redis for Cluster decisions that
-//     span several identities.
+//     pipelined automatically: one that finds the backend idle goes out
+//     at once, the ones arriving meanwhile leave together in the next
+//     pipeline. On Cluster, a decision whose limits span several
+//     identities runs one script per slot in the same round trip and
+//     refunds the slots that admitted when another denied (never
+//     over-admitting). To configure it (pipelines, script batching), pass
+//     WithBackend(redis.NewRateLimitBackend(store, ...)).
 //
 // # Failures
 //
