@@ -2,9 +2,12 @@ package limiter_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 
+	"github.com/guardsdk/guard"
 	"github.com/guardsdk/guard/limiter"
 )
 
@@ -48,4 +51,28 @@ func BenchmarkAllow(b *testing.B) {
 			_, _ = l.Allow(ctx, keys[i%len(keys)])
 		}
 	})
+}
+
+// BenchmarkStage is one request through guard's net/http adapter with the
+// quickstart's rules, headers in both styles.
+func BenchmarkStage(b *testing.B) {
+	g, err := guard.New(limiter.Option(
+		limiter.WithHeaders(limiter.HeadersXRateLimit|limiter.HeadersDraft),
+		limiter.WithRules(quickstartRules()...),
+	))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close(context.Background())
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/notes/{id}", func(http.ResponseWriter, *http.Request) {})
+	h := g.Handler(mux)
+	req := httptest.NewRequest("GET", "/api/v1/notes/1", nil)
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		req.RemoteAddr = "10.0.0." + strconv.Itoa(i%200) + ":1234"
+		clear(w.Header())
+		h.ServeHTTP(w, req)
+	}
 }

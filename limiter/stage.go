@@ -57,6 +57,8 @@ type compiledRule struct {
 	specs               []Spec
 	names               []string // backend names: rule.limit
 	policies            []string // header policy ids
+	quoted              []string // the ids as structured-field Strings
+	quotas              []string // X-RateLimit-Limit values
 	policyItems         string   // RateLimit-Policy items of this rule
 }
 
@@ -108,7 +110,9 @@ func compileRules(rules []Rule) (*ruleSet, error) {
 				id = r.Name + "." + n
 			}
 			cr.policies = append(cr.policies, id)
+			cr.quoted = append(cr.quoted, strconv.Quote(id))
 			q, w := p.specs[i].window()
+			cr.quotas = append(cr.quotas, strconv.FormatInt(q, 10))
 			items[i] = policyItem(id, q, w)
 		}
 		cr.policyItems = strings.Join(items, ", ")
@@ -396,8 +400,7 @@ func (s *HTTPStage) Check(r *guard.Request) guard.Decision {
 		}
 	}
 	if res.Degraded && !res.Allowed && res.Remaining < 0 {
-		h := r.Response
-		if h != nil {
+		if h := r.Response; h != nil {
 			h.Set("Retry-After", strconv.FormatInt(ceilSeconds(int64(res.RetryAfter/time.Microsecond)), 10))
 		}
 		return guard.Deny(http.StatusServiceUnavailable, ReasonUnavailable, "Rate limiting is unavailable; retry later.")
@@ -453,9 +456,15 @@ func (s *HTTPStage) emit(r *guard.Request, c *stageCall, i int, res Result, shad
 // admitted again. So Retry-After is never earlier than the reset, and a
 // client that waits for either is not refused for being early.
 func (s *HTTPStage) writeHeaders(r *guard.Request, c *stageCall, i int, res Result) {
-	h := r.Response
+	w := headerSink{h: r.Response}
+	if m, ok := r.Response.(http.Header); ok {
+		// Assign values directly, all backed by one array: Set would
+		// allocate a one-element slice per header.
+		w.m, w.vals = m, make([]string, 0, 6)
+	}
 	b := &c.b
 	or := &b.Results[i]
+	cr := c.rules[i]
 	reset := ceilSeconds(or.ResetAfter)
 	if !b.Allowed {
 		wait := ceilSeconds(or.RetryAfter)
@@ -463,31 +472,57 @@ func (s *HTTPStage) writeHeaders(r *guard.Request, c *stageCall, i int, res Resu
 			wait = max(reset, 1)
 		}
 		reset = wait
-		h.Set("Retry-After", strconv.FormatInt(wait, 10))
+		w.set("Retry-After", strconv.FormatInt(wait, 10))
 	}
 	remaining := max(or.Remaining, 0)
 	mode := s.headers
 	if mode&HeadersXRateLimit != 0 {
-		h.Set("X-RateLimit-Limit", strconv.FormatInt(res.Limit, 10))
-		h.Set("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
+		w.set("X-Ratelimit-Limit", cr.quotas[c.limit[i]])
+		w.set("X-Ratelimit-Remaining", strconv.FormatInt(remaining, 10))
 		if mode&HeadersResetEpoch != 0 {
-			h.Set("X-RateLimit-Reset", strconv.FormatInt(s.lim.Load().now().Unix()+reset, 10))
+			w.set("X-Ratelimit-Reset", strconv.FormatInt(s.lim.Load().now().Unix()+reset, 10))
 		} else {
-			h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+			w.set("X-Ratelimit-Reset", strconv.FormatInt(reset, 10))
 		}
 	}
 	if mode&HeadersDraft != 0 {
-		cr := c.rules[i]
-		var items []string
+		policy := ""
 		var last *compiledRule
 		for j := 0; j < b.N; j++ {
 			if b.Ops[j].Shadow || c.rules[j] == last {
 				continue
 			}
+			if last != nil {
+				policy += ", "
+			}
 			last = c.rules[j]
-			items = append(items, last.policyItems)
+			policy += last.policyItems
 		}
-		h.Set("RateLimit-Policy", strings.Join(items, ", "))
-		h.Set("RateLimit", strconv.Quote(cr.policies[c.limit[i]])+";r="+strconv.FormatInt(remaining, 10)+";t="+strconv.FormatInt(reset, 10))
+		w.set("Ratelimit-Policy", policy)
+		var buf [96]byte
+		v := append(buf[:0], cr.quoted[c.limit[i]]...)
+		v = append(v, ";r="...)
+		v = strconv.AppendInt(v, remaining, 10)
+		v = append(v, ";t="...)
+		v = strconv.AppendInt(v, reset, 10)
+		w.set("Ratelimit", string(v))
 	}
+}
+
+// headerSink writes response headers, straight into an http.Header when
+// it is one. Keys must be in canonical form.
+type headerSink struct {
+	h    guard.HeaderWriter
+	m    http.Header
+	vals []string
+}
+
+func (w *headerSink) set(key, v string) {
+	if w.m == nil {
+		w.h.Set(key, v)
+		return
+	}
+	w.vals = append(w.vals, v)
+	n := len(w.vals)
+	w.m[key] = w.vals[n-1 : n : n]
 }
