@@ -129,6 +129,7 @@ func WithResource(r *resource.Resource) Option {
 // Handler on /metrics and Shutdown it last.
 type Metrics struct {
 	own     *sdkmetric.MeterProvider // nil with WithMeterProvider
+	server  *serverProducer          // the HTTP server histograms; nil with WithMeterProvider
 	reg     *prometheus.Registry
 	meter   metric.Meter
 	handler http.Handler
@@ -173,7 +174,12 @@ type seriesKey struct {
 }
 
 type series struct {
-	rec []metric.RecordOption
+	rec []metric.RecordOption // the SDK path (WithMeterProvider)
+	set attribute.Set
+	// The built-in provider's points; req is set on the first request
+	// with a known body size, as the SDK creates a series on first use.
+	dur       *point[float64]
+	req, resp *point[int64]
 }
 
 // New builds Metrics. With no options it creates its own MeterProvider
@@ -199,8 +205,10 @@ func New(opts ...Option) (*Metrics, error) {
 		if m.reg == nil {
 			m.reg = prometheus.NewRegistry()
 		}
+		m.server = newServerProducer(c.cardLimit)
 		exp, err := otelprom.New(
 			otelprom.WithRegisterer(m.reg),
+			otelprom.WithProducer(m.server),
 			otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
 		)
 		if err != nil {
@@ -441,6 +449,17 @@ func (m *Metrics) HandleEvent(ev guard.Event) {
 	switch ev.Kind {
 	case guard.KindRequestDone:
 		s := m.seriesFor(&ev)
+		if m.server != nil {
+			s.dur.record(ev.Duration.Seconds())
+			if ev.BytesIn >= 0 {
+				if s.req == nil {
+					s.req = m.server.req.point(s.set)
+				}
+				s.req.record(ev.BytesIn)
+			}
+			s.resp.record(ev.BytesOut)
+			return
+		}
 		m.duration.Float64Histogram.Record(ctx, ev.Duration.Seconds(), s.rec...)
 		if ev.BytesIn >= 0 {
 			m.reqSize.Int64Histogram.Record(ctx, ev.BytesIn, s.rec...)
@@ -490,7 +509,11 @@ func (m *Metrics) seriesFor(ev *guard.Event) *series {
 	if ev.Status >= 500 {
 		attrs = append(attrs, attribute.String("error.type", strconv.Itoa(ev.Status)))
 	}
-	s := &series{rec: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}}
+	set := attribute.NewSet(attrs...)
+	s := &series{rec: []metric.RecordOption{metric.WithAttributeSet(set)}, set: set}
+	if m.server != nil {
+		s.dur, s.resp = m.server.dur.point(set), m.server.resp.point(set)
+	}
 	if len(m.series) < maxSeriesCache {
 		// Cache under the route as received only when it was admitted, so
 		// overflowed routes never grow the cache.
