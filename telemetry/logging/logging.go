@@ -31,6 +31,10 @@ const (
 // ipCacheSize bounds the sink's cache of formatted client addresses.
 const ipCacheSize = 4096
 
+// routeCacheSize bounds the sink's cache of request loggers per method
+// and route.
+const routeCacheSize = 1024
+
 // Option configures Logging.
 type Option interface{ apply(*config) error }
 
@@ -102,7 +106,10 @@ type Logging struct {
 	// Owned by the sink goroutine.
 	fields []zap.Field
 	ips    map[netip.Addr]string
+	routes map[routeKey]*zap.Logger
 }
+
+type routeKey struct{ method, route string }
 
 // New returns Logging writing to l. Give it a JSON logger
 // (zap.NewProduction, or a zapcore.NewJSONEncoder core) for JSON lines.
@@ -119,7 +126,7 @@ func New(l *zap.Logger, opts ...Option) (*Logging, error) {
 			return nil, err
 		}
 	}
-	lg := &Logging{base: l, scrub: c.scrubber, bodies: c.bodyLimit, ips: map[netip.Addr]string{}}
+	lg := &Logging{base: l, scrub: c.scrubber, bodies: c.bodyLimit, ips: map[netip.Addr]string{}, routes: map[routeKey]*zap.Logger{}}
 	// Sink lines are written by the sink goroutine: the caller would
 	// always be this file, and finding it costs a stack walk per line.
 	lg.events = l.WithOptions(zap.WithCaller(false), zap.AddStacktrace(zapcore.FatalLevel+1))
@@ -195,14 +202,12 @@ func (lg *Logging) request(ev *guard.Event) {
 	if ev.Status >= 500 {
 		level = zapcore.ErrorLevel
 	}
-	ce := lg.requests.Check(level, MessageRequest)
+	ce := lg.forRoute(ev.Method, ev.Route).Check(level, MessageRequest)
 	if ce == nil {
 		return
 	}
 	f := lg.fields[:0]
 	f = append(f,
-		zap.String("method", ev.Method),
-		zap.String("route", ev.Route),
 		zap.Int("status", ev.Status),
 		zap.Int64("bytes", ev.BytesOut),
 		zap.Duration("duration", ev.Duration),
@@ -217,6 +222,23 @@ func (lg *Logging) request(ev *guard.Event) {
 	}
 	ce.Write(f...)
 	lg.fields = f
+}
+
+// forRoute returns the request logger with the method and route fields
+// added (zap encodes them once, in With, and they come first among the
+// line's fields as before), through a bounded cache: routes are
+// templates, and methods other than the standard ones are rare.
+func (lg *Logging) forRoute(method, route string) *zap.Logger {
+	k := routeKey{method, route}
+	if l, ok := lg.routes[k]; ok {
+		return l
+	}
+	if len(lg.routes) >= routeCacheSize {
+		clear(lg.routes)
+	}
+	l := lg.requests.With(zap.String("method", method), zap.String("route", route))
+	lg.routes[k] = l
+	return l
 }
 
 // ip formats addresses through a bounded cache: clients repeat, and the
