@@ -78,6 +78,7 @@ type policy struct {
 	limits []Limit
 	specs  []Spec
 	names  []string
+	nh     []uint64 // nameHash of names, for the memory backend
 	cap    int64 // the smallest capacity: the largest valid cost
 }
 
@@ -101,6 +102,7 @@ func compile(limits []Limit) (*policy, error) {
 		seen[name] = true
 		p.specs = append(p.specs, l.spec())
 		p.names = append(p.names, name)
+		p.nh = append(p.nh, nameHash(name))
 		p.cap = min(p.cap, l.Capacity())
 	}
 	return p, nil
@@ -256,7 +258,7 @@ func (l *Limiter) direct(ctx context.Context, key string, cost int64, peek bool)
 			return Result{}, ErrClosed
 		}
 		var or OpResult
-		allowed := m.decide1(key, p.names[0], &p.specs[0], cost, l.nowMicro(), peek, l.cfg.shadow, &or)
+		allowed := m.decide1(key, p.nh[0], &p.specs[0], cost, l.nowMicro(), peek, l.cfg.shadow, &or)
 		return result1(&p.specs[0], &or, allowed, l.cfg.shadow), nil
 	}
 	tag, err := l.tag(key)

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/bits"
-	"sync"
+	"runtime"
+	"sync/atomic"
 )
 
 // DefaultMaxKeys is the bound on the keys of a memory backend when
@@ -13,20 +14,30 @@ import (
 const DefaultMaxKeys = 1 << 20
 
 // The memory backend is a set-associative table, like a CPU cache: a key's
-// 64-bit seeded hash picks a shard (one mutex) and two buckets of four
-// records in it; the record lives in whichever has room. A bucket is 128
-// bytes, two adjacent cache lines (which CPUs fetch together): its four
-// hashes, then the 24-byte states, so a lookup costs one memory access per
-// bucket, and both buckets are read in one loop so that the two overlap.
-// When both buckets are full, records move to their other bucket to make
-// room (cuckoo hashing, two steps deep); only when that fails is the least
-// recently active record of the two buckets evicted. Nothing is
-// allocated after New: a decision hashes, locks, scans at most sixteen
-// records and unlocks. The key itself is not kept, only its hash: two
-// keys would share a record only if their 64-bit hashes collided, which
-// at a million keys happens with probability about 3×10⁻⁸, and the seed
-// is random per process, so it cannot be aimed at.
+// 64-bit seeded hash picks two buckets of four records; the record lives
+// in whichever has room. A bucket is 128 bytes, two adjacent cache lines
+// (which CPUs fetch together): its four hashes, then the 24-byte states.
+// Each bucket is its own lock: bit 1 of its first hash word, so that the
+// lock is in the cache line a decision reads anyway, and two decisions
+// contend only when their keys share a bucket. A decision reads both
+// buckets' hashes without locking (one loop, so that their cache misses
+// overlap), locks the bucket that holds its key and checks the hash again
+// (hashes change only under their bucket's lock). A key in neither bucket
+// is inserted with both locked, in ascending order. When both buckets are
+// full, records move to their other bucket to make room (cuckoo hashing,
+// two steps deep, only into buckets whose lock is free); only when that
+// fails is the least recently active record of the two buckets evicted.
+// Nothing is allocated after New: a decision hashes, scans at most eight
+// hashes, locks one bucket and unlocks it. The key itself is not kept,
+// only its hash (62 bits of it: bit 0 marks a full slot, bit 1 is the
+// lock): two keys would share a record only if those collided, which at a
+// million keys happens with probability about 10⁻⁷, and the seed is random
+// per process, so it cannot be aimed at.
 const ways = 4
+
+// lockBit, in a bucket's h[0], is the bucket's lock; in every stored hash
+// it is 0 (hashes are masked with it when read).
+const lockBit = 2
 
 type memRec struct {
 	t   int64  // State.T
@@ -34,8 +45,9 @@ type memRec struct {
 	pen uint64 // State.Level<<56 | State.Until
 }
 
-// memBucket is 128 bytes: its hashes (key hash | 1; 0 marks an empty
-// slot), then its states.
+// memBucket is 128 bytes: its hashes (key hash, bit 0 set; 0 marks an
+// empty slot; read and written atomically), then its states (read and
+// written under the bucket's lock).
 type memBucket struct {
 	h   [ways]uint64
 	rec [ways]memRec
@@ -43,20 +55,40 @@ type memBucket struct {
 
 const untilMask = 1<<56 - 1
 
-type memShard struct {
-	mu      sync.Mutex
-	b       []memBucket
-	evicted uint64
-	_       [32]byte // keep neighbouring shards' locks off one cache line
+func (k *memBucket) tag(w int) uint64 { return atomic.LoadUint64(&k.h[w]) &^ lockBit }
+
+// setTag stores a hash; the caller holds k's lock.
+func (k *memBucket) setTag(w int, h uint64) {
+	if w == 0 {
+		h |= lockBit
+	}
+	atomic.StoreUint64(&k.h[w], h)
 }
 
-// MemoryBackend is the in-process Backend: bounded, sharded, allocation
-// free. Create it with NewMemoryBackend; it is safe for concurrent use.
+func (k *memBucket) tryLock() bool {
+	v := atomic.LoadUint64(&k.h[0])
+	return v&lockBit == 0 && atomic.CompareAndSwapUint64(&k.h[0], v, v|lockBit)
+}
+
+func (k *memBucket) lock() {
+	for i := 0; !k.tryLock(); i++ {
+		if i >= 32 {
+			// The holder may be descheduled (GOMAXPROCS=1): let it run.
+			runtime.Gosched()
+		}
+	}
+}
+
+func (k *memBucket) unlock() { atomic.AndUint64(&k.h[0], ^uint64(lockBit)) }
+
+// MemoryBackend is the in-process Backend: bounded, allocation free, one
+// lock per bucket. Create it with NewMemoryBackend; it is safe for
+// concurrent use.
 type MemoryBackend struct {
-	seed   maphash.Seed
-	shards []memShard
-	smask  uint64
-	nb     uint64 // buckets per shard
+	seed    maphash.Seed
+	b       []memBucket
+	nb      uint64
+	evicted atomic.Uint64
 }
 
 var _ Backend = (*MemoryBackend)(nil)
@@ -68,52 +100,30 @@ func NewMemoryBackend(maxKeys int) (*MemoryBackend, error) {
 	if maxKeys < 1 || maxKeys > 1<<32 {
 		return nil, fmt.Errorf("limiter: memory backend: %d keys not in [1, %d]", maxKeys, 1<<32)
 	}
-	ns := 256
-	for ns > 1 && ns*ways*4 > maxKeys {
-		ns /= 2
-	}
-	nb := (maxKeys + ns*ways - 1) / (ns * ways)
-	if nb < 2 {
-		nb = 2
-	}
-	m := &MemoryBackend{
-		seed:   maphash.MakeSeed(),
-		shards: make([]memShard, ns),
-		smask:  uint64(ns - 1),
-		nb:     uint64(nb),
-	}
-	for i := range m.shards {
-		m.shards[i].b = make([]memBucket, nb)
-	}
-	return m, nil
+	nb := max((maxKeys+ways-1)/ways, 2)
+	return &MemoryBackend{seed: maphash.MakeSeed(), b: make([]memBucket, nb), nb: uint64(nb)}, nil
 }
 
 // Evicted reports how many live records were evicted to make room.
-func (m *MemoryBackend) Evicted() uint64 {
-	var n uint64
-	for i := range m.shards {
-		sh := &m.shards[i]
-		sh.mu.Lock()
-		n += sh.evicted
-		sh.mu.Unlock()
-	}
-	return n
-}
+func (m *MemoryBackend) Evicted() uint64 { return m.evicted.Load() }
 
 // Cap returns the number of records the backend holds at most.
-func (m *MemoryBackend) Cap() int { return len(m.shards) * int(m.nb) * ways }
+func (m *MemoryBackend) Cap() int { return len(m.b) * ways }
 
-func (m *MemoryBackend) hash(op *Op) uint64 { return m.hashKey(op.Tag, op.Name) }
+func (m *MemoryBackend) hash(op *Op) uint64 { return m.hashKey(op.Tag, nameHash(op.Name)) }
 
-func (m *MemoryBackend) hashKey(tag, name string) uint64 {
-	// The tag, which clients choose, gets the seeded hash; the limit's
-	// name, a constant of the configuration, a plain FNV-1a.
-	h := maphash.String(m.seed, tag) ^ bits.RotateLeft64(fnv(name), 29)
+// nameHash is the part of a key's hash that depends on the limit's name, a
+// constant of the configuration: a plain FNV-1a. The tag, which clients
+// choose, gets the seeded hash.
+func nameHash(name string) uint64 { return bits.RotateLeft64(fnv(name), 29) }
+
+func (m *MemoryBackend) hashKey(tag string, nh uint64) uint64 {
+	h := maphash.String(m.seed, tag) ^ nh
 	// Finalise (murmur3 fmix64) so that every bit depends on both parts.
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33
-	return h | 1
+	return (h | 1) &^ lockBit
 }
 
 func fnv(s string) uint64 {
@@ -125,57 +135,104 @@ func fnv(s string) uint64 {
 	return h
 }
 
-func (m *MemoryBackend) shardOf(h uint64) int { return int(h >> 56 & m.smask) }
-
-// buckets returns the two candidate buckets of h.
+// buckets returns the two candidate buckets of h, which differ.
 func (m *MemoryBackend) buckets(h uint64) (int, int) {
 	b1 := (h & 0xffffffff) * m.nb >> 32
-	b2 := (h >> 24 & 0xffffffff) * m.nb >> 32
+	b2 := (h >> 32) * m.nb >> 32
 	if b2 == b1 {
 		b2 = (b1 + 1) % m.nb
 	}
 	return int(b1), int(b2)
 }
 
-// A slot is bucket*ways + way.
-func (sh *memShard) hash(i int) *uint64    { return &sh.b[i/ways].h[i%ways] }
-func (sh *memShard) rec(i int) *memRec     { return &sh.b[i/ways].rec[i%ways] }
-func (sh *memShard) clear(i int, h uint64) { *sh.hash(i), *sh.rec(i) = h, memRec{} }
-
-func (m *MemoryBackend) find(sh *memShard, h uint64) int {
+// locate finds h's record and locks what a decision on it needs: when
+// found (w ≥ 0), the bucket k that holds it; when not (w < 0), both of
+// h's buckets. Release with m.release.
+func (m *MemoryBackend) locate(h uint64) (k *memBucket, w int) {
 	b1, b2 := m.buckets(h)
-	hs1, hs2 := &sh.b[b1].h, &sh.b[b2].h
-	// Both lines in one loop, so that their cache misses overlap rather
-	// than follow each other.
-	for w := 0; w < ways; w++ {
-		if hs1[w] == h {
-			return b1*ways + w
+	k1, k2 := &m.b[b1], &m.b[b2]
+	for {
+		// Both lines in one loop, so that their cache misses overlap
+		// rather than follow each other.
+		k, w = nil, -1
+		for i := 0; i < ways; i++ {
+			if atomic.LoadUint64(&k1.h[i])&^lockBit == h {
+				k, w = k1, i
+				break
+			}
+			if atomic.LoadUint64(&k2.h[i])&^lockBit == h {
+				k, w = k2, i
+				break
+			}
 		}
-		if hs2[w] == h {
-			return b2*ways + w
+		if w < 0 {
+			break
+		}
+		k.lock()
+		if k.tag(w) == h {
+			return k, w
+		}
+		k.unlock() // moved or evicted meanwhile
+	}
+	if b1 < b2 {
+		k1.lock()
+		k2.lock()
+	} else {
+		k2.lock()
+		k1.lock()
+	}
+	for i := 0; i < ways; i++ {
+		if k1.tag(i) == h {
+			k2.unlock()
+			return k1, i
+		}
+		if k2.tag(i) == h {
+			k1.unlock()
+			return k2, i
 		}
 	}
-	return -1
+	return nil, -1
+}
+
+// release undoes locate.
+func (m *MemoryBackend) release(h uint64, k *memBucket, w int) {
+	if w >= 0 {
+		k.unlock()
+		return
+	}
+	b1, b2 := m.buckets(h)
+	m.b[b1].unlock()
+	m.b[b2].unlock()
+}
+
+// A slot is bucket*ways + way.
+func (m *MemoryBackend) rec(i int) *memRec { return &m.b[i/ways].rec[i%ways] }
+
+func (m *MemoryBackend) clear(i int, h uint64) {
+	k := &m.b[i/ways]
+	k.setTag(i%ways, h)
+	k.rec[i%ways] = memRec{}
 }
 
 func score(r *memRec) int64 { return max(r.t, int64(r.pen&untilMask)) }
 
-// insert finds a slot for h: an empty one in the emptier of its two
-// buckets (the "power of two choices", which keeps buckets even, so that
-// a table at 95% load evicts almost nothing), else the least recently
-// active record not in use by the current decision.
-func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
+// insert finds a slot for h, with both of h's buckets locked by the
+// caller, as are the buckets in held: an empty one in the emptier of its
+// two buckets (the "power of two choices", which keeps buckets even, so
+// that a table at 95% load evicts almost nothing), else the least
+// recently active record not in use by the current decision.
+func (m *MemoryBackend) insert(h uint64, inUse, held []int) int {
 	b1, b2 := m.buckets(h)
 	e1, e2 := -1, -1
 	n1, n2 := 0, 0
 	for w := 0; w < ways; w++ {
-		if sh.b[b1].h[w] == 0 {
+		if m.b[b1].tag(w) == 0 {
 			if e1 < 0 {
 				e1 = b1*ways + w
 			}
 			n1++
 		}
-		if sh.b[b2].h[w] == 0 {
+		if m.b[b2].tag(w) == 0 {
 			if e2 < 0 {
 				e2 = b2*ways + w
 			}
@@ -187,15 +244,15 @@ func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 		if n2 > n1 {
 			i = e2
 		}
-		sh.clear(i, h)
+		m.clear(i, h)
 		return i
 	}
 	// Both buckets are full: make room by moving a record to its other
 	// bucket, or one of that bucket's records to its other bucket first
 	// (cuckoo hashing, two steps deep; the stored hash tells where a
 	// record may live). Records in use by this decision stay put.
-	if i := m.cuckoo(sh, b1, b2, inUse); i >= 0 {
-		sh.clear(i, h)
+	if i := m.cuckoo(b1, b2, inUse, held); i >= 0 {
+		m.clear(i, h)
 		return i
 	}
 	victim, best := -1, int64(0)
@@ -205,7 +262,7 @@ func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 			if used(inUse, i) {
 				continue
 			}
-			if s := score(&sh.b[b].rec[w]); victim < 0 || s < best {
+			if s := score(&m.b[b].rec[w]); victim < 0 || s < best {
 				victim, best = i, s
 			}
 		}
@@ -213,36 +270,50 @@ func (m *MemoryBackend) insert(sh *memShard, h uint64, inUse []int) int {
 	if victim < 0 { // cannot happen with MaxOps < 2*ways
 		return -1
 	}
-	sh.evicted++
-	sh.clear(victim, h)
+	m.evicted.Add(1)
+	m.clear(victim, h)
 	return victim
 }
 
 // alt returns the other bucket of the record in slot (b, w).
-func (m *MemoryBackend) alt(sh *memShard, b, w int) int {
-	c1, c2 := m.buckets(sh.b[b].h[w])
+func (m *MemoryBackend) alt(b, w int) int {
+	c1, c2 := m.buckets(m.b[b].tag(w))
 	if c1 == b {
 		return c2
 	}
 	return c1
 }
 
-func (sh *memShard) empty(b int) int {
+func (m *MemoryBackend) empty(b int) int {
 	for v := 0; v < ways; v++ {
-		if sh.b[b].h[v] == 0 {
+		if m.b[b].tag(v) == 0 {
 			return v
 		}
 	}
 	return -1
 }
 
-func (sh *memShard) move(from, to int) {
-	*sh.hash(to), *sh.rec(to) = *sh.hash(from), *sh.rec(from)
-	*sh.hash(from) = 0
+func (m *MemoryBackend) move(from, to int) {
+	kf, kt := &m.b[from/ways], &m.b[to/ways]
+	kt.setTag(to%ways, kf.tag(from%ways))
+	kt.rec[to%ways] = kf.rec[from%ways]
+	kf.setTag(from%ways, 0)
+}
+
+// grab locks bucket b for a move unless the decision holds it already; it
+// reports whether b may be used and whether to unlock it afterwards.
+func (m *MemoryBackend) grab(b int, held []int) (ok, unlock bool) {
+	if used(held, b) {
+		return true, false
+	}
+	if m.b[b].tryLock() {
+		return true, true
+	}
+	return false, false
 }
 
 // cuckoo frees a slot in bucket b1 or b2 and returns it, or -1.
-func (m *MemoryBackend) cuckoo(sh *memShard, b1, b2 int, inUse []int) int {
+func (m *MemoryBackend) cuckoo(b1, b2 int, inUse, held []int) int {
 	for depth := 1; depth <= 2; depth++ {
 		for _, b := range [2]int{b1, b2} {
 			for w := 0; w < ways; w++ {
@@ -250,12 +321,22 @@ func (m *MemoryBackend) cuckoo(sh *memShard, b1, b2 int, inUse []int) int {
 				if used(inUse, i) {
 					continue
 				}
-				a := m.alt(sh, b, w)
-				if v := sh.empty(a); v >= 0 {
-					sh.move(i, a*ways+v)
+				a := m.alt(b, w)
+				okA, unA := m.grab(a, held)
+				if !okA {
+					continue
+				}
+				if v := m.empty(a); v >= 0 {
+					m.move(i, a*ways+v)
+					if unA {
+						m.b[a].unlock()
+					}
 					return i
 				}
 				if depth == 1 {
+					if unA {
+						m.b[a].unlock()
+					}
 					continue
 				}
 				for x := 0; x < ways; x++ {
@@ -263,15 +344,31 @@ func (m *MemoryBackend) cuckoo(sh *memShard, b1, b2 int, inUse []int) int {
 					if used(inUse, j) {
 						continue
 					}
-					a2 := m.alt(sh, a, x)
+					a2 := m.alt(a, x)
 					if a2 == b {
 						continue
 					}
-					if v := sh.empty(a2); v >= 0 {
-						sh.move(j, a2*ways+v)
-						sh.move(i, j)
+					okA2, unA2 := m.grab(a2, held)
+					if !okA2 {
+						continue
+					}
+					v := m.empty(a2)
+					if v >= 0 {
+						m.move(j, a2*ways+v)
+						m.move(i, j)
+					}
+					if unA2 {
+						m.b[a2].unlock()
+					}
+					if v >= 0 {
+						if unA {
+							m.b[a].unlock()
+						}
 						return i
 					}
+				}
+				if unA {
+					m.b[a].unlock()
 				}
 			}
 		}
@@ -279,8 +376,8 @@ func (m *MemoryBackend) cuckoo(sh *memShard, b1, b2 int, inUse []int) int {
 	return -1
 }
 
-func used(inUse []int, i int) bool {
-	for _, j := range inUse {
+func used(s []int, i int) bool {
+	for _, j := range s {
 		if j == i {
 			return true
 		}
@@ -304,74 +401,68 @@ func pack(r *memRec, s *State) {
 	r.pen = uint64(s.Level)<<56 | uint64(s.Until)&untilMask
 }
 
-// lockSet locks the distinct shards of a decision in ascending order, so
-// that decisions spanning several shards cannot deadlock.
-type lockSet struct {
+// bucketSet is the sorted set of buckets a decision of several ops
+// locks, in ascending order, so that decisions cannot deadlock.
+type bucketSet struct {
 	n   int
-	idx [MaxOps]int
+	idx [2 * MaxOps]int
 }
 
-func (ls *lockSet) add(s int) {
-	for i := 0; i < ls.n; i++ {
-		if ls.idx[i] == s {
+func (bs *bucketSet) add(b int) {
+	for i := 0; i < bs.n; i++ {
+		if bs.idx[i] == b {
 			return
 		}
 	}
-	j := ls.n
-	for j > 0 && ls.idx[j-1] > s {
-		ls.idx[j] = ls.idx[j-1]
+	j := bs.n
+	for j > 0 && bs.idx[j-1] > b {
+		bs.idx[j] = bs.idx[j-1]
 		j--
 	}
-	ls.idx[j] = s
-	ls.n++
+	bs.idx[j] = b
+	bs.n++
 }
 
 // Decide implements Backend. It never fails and ignores ctx: it does not
-// block on anything but a shard lock.
+// block on anything but bucket locks.
 func (m *MemoryBackend) Decide(_ context.Context, b *Batch) error {
 	n := b.N
 	if n == 1 { // the common case, without the lock-ordering bookkeeping
 		op := &b.Ops[0]
 		h := m.hash(op)
-		sh := &m.shards[m.shardOf(h)]
 		var st [1]State
 		var wr [1]bool
-		sh.mu.Lock()
-		i := m.find(sh, h)
-		if i >= 0 {
-			st[0] = unpack(sh.rec(i))
+		k, w := m.locate(h)
+		if w >= 0 {
+			st[0] = unpack(&k.rec[w])
 		}
 		Decide(b, st[:], wr[:])
 		if wr[0] {
-			if i < 0 {
-				i = m.insert(sh, h, nil)
-			}
-			pack(sh.rec(i), &st[0])
+			m.store(h, k, w, &st[0])
 		}
-		sh.mu.Unlock()
+		m.release(h, k, w)
 		return nil
 	}
 	var (
 		hs    [MaxOps]uint64
-		shs   [MaxOps]int
 		idx   [MaxOps]int
 		st    [MaxOps]State
 		wr    [MaxOps]bool
-		locks lockSet
+		locks bucketSet
 	)
 	for i := 0; i < n; i++ {
 		hs[i] = m.hash(&b.Ops[i])
-		shs[i] = m.shardOf(hs[i])
-		locks.add(shs[i])
+		b1, b2 := m.buckets(hs[i])
+		locks.add(b1)
+		locks.add(b2)
 	}
 	for i := 0; i < locks.n; i++ {
-		m.shards[locks.idx[i]].mu.Lock()
+		m.b[locks.idx[i]].lock()
 	}
 	for i := 0; i < n; i++ {
-		sh := &m.shards[shs[i]]
-		idx[i] = m.find(sh, hs[i])
+		idx[i] = m.find(hs[i])
 		if idx[i] >= 0 {
-			st[i] = unpack(sh.rec(idx[i]))
+			st[i] = unpack(m.rec(idx[i]))
 		}
 	}
 	Decide(b, st[:n], wr[:n])
@@ -379,51 +470,71 @@ func (m *MemoryBackend) Decide(_ context.Context, b *Batch) error {
 		if !wr[i] {
 			continue
 		}
-		sh := &m.shards[shs[i]]
 		if idx[i] < 0 {
 			var inUse [MaxOps]int
 			k := 0
 			for j := 0; j < n; j++ {
-				if shs[j] == shs[i] && idx[j] >= 0 {
+				if idx[j] >= 0 {
 					inUse[k] = idx[j]
 					k++
 				}
 			}
-			idx[i] = m.insert(sh, hs[i], inUse[:k])
+			idx[i] = m.insert(hs[i], inUse[:k], locks.idx[:locks.n])
 			if idx[i] < 0 {
 				continue
 			}
 		}
-		pack(sh.rec(idx[i]), &st[i])
+		pack(m.rec(idx[i]), &st[i])
 	}
 	for i := locks.n - 1; i >= 0; i-- {
-		m.shards[locks.idx[i]].mu.Unlock()
+		m.b[locks.idx[i]].unlock()
 	}
 	return nil
 }
 
+// find returns h's slot, or -1, with h's buckets locked.
+func (m *MemoryBackend) find(h uint64) int {
+	b1, b2 := m.buckets(h)
+	for w := 0; w < ways; w++ {
+		if m.b[b1].tag(w) == h {
+			return b1*ways + w
+		}
+		if m.b[b2].tag(w) == h {
+			return b2*ways + w
+		}
+	}
+	return -1
+}
+
+// store writes s as h's record after locate returned (k, w).
+func (m *MemoryBackend) store(h uint64, k *memBucket, w int, s *State) {
+	if w >= 0 {
+		pack(&k.rec[w], s)
+		return
+	}
+	b1, b2 := m.buckets(h)
+	if i := m.insert(h, nil, []int{b1, b2}); i >= 0 {
+		pack(m.rec(i), s)
+	}
+}
+
 // decide1 is Decide for a batch of one op, without the batch: the
-// direct API's fast path. It fills r and reports whether the request is
-// admitted (always, for a shadow op).
-func (m *MemoryBackend) decide1(tag, name string, sp *Spec, cost, now int64, peek, shadow bool, r *OpResult) bool {
-	h := m.hashKey(tag, name)
-	sh := &m.shards[m.shardOf(h)]
+// direct API's fast path. nh is nameHash of the limit's name. It fills r
+// and reports whether the request is admitted (always, for a shadow op).
+func (m *MemoryBackend) decide1(tag string, nh uint64, sp *Spec, cost, now int64, peek, shadow bool, r *OpResult) bool {
+	h := m.hashKey(tag, nh)
 	var e eval
 	var st State
-	sh.mu.Lock()
-	i := m.find(sh, h)
-	if i >= 0 {
-		st = unpack(sh.rec(i))
+	k, w := m.locate(h)
+	if w >= 0 {
+		st = unpack(&k.rec[w])
 	}
 	sp.eval(&e, st, now, cost)
 	allowed := e.ok || shadow
 	if next, write := commit(peek, &e, st, r, allowed); write {
-		if i < 0 {
-			i = m.insert(sh, h, nil)
-		}
-		pack(sh.rec(i), &next)
+		m.store(h, k, w, &next)
 	}
-	sh.mu.Unlock()
+	m.release(h, k, w)
 	return allowed
 }
 
@@ -431,12 +542,12 @@ func (m *MemoryBackend) decide1(tag, name string, sp *Spec, cost, now int64, pee
 func (m *MemoryBackend) Reset(_ context.Context, b *Batch) error {
 	for i := 0; i < b.N; i++ {
 		h := m.hash(&b.Ops[i])
-		sh := &m.shards[m.shardOf(h)]
-		sh.mu.Lock()
-		if j := m.find(sh, h); j >= 0 {
-			sh.clear(j, 0)
+		k, w := m.locate(h)
+		if w >= 0 {
+			k.setTag(w, 0)
+			k.rec[w] = memRec{}
 		}
-		sh.mu.Unlock()
+		m.release(h, k, w)
 	}
 	return nil
 }
