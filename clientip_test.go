@@ -219,7 +219,8 @@ func headerMentions(v string, a netip.Addr) bool {
 // FuzzPeerAddr checks PeerAddr against netip.ParseAddrPort: wherever the
 // standard parser accepts a RemoteAddr, PeerAddr returns its address.
 func FuzzPeerAddr(f *testing.F) {
-	for _, s := range []string{"192.0.2.1:1234", "[::1]:80", "[::ffff:1.2.3.4]:1", "1.2.3.4", "[fe80::1%eth0]:80", ":80", "[]:1"} {
+	for _, s := range []string{"192.0.2.1:1234", "[::1]:80", "[::ffff:1.2.3.4]:1", "1.2.3.4", "[fe80::1%eth0]:80", ":80", "[]:1",
+		"01.2.3.4", "1.2.3.256", "1.2.3.4.5", "1..3.4", "0.0.0.0", "255.255.255.255:65535", "1.2.3.", ".1.2.3"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -231,6 +232,11 @@ func FuzzPeerAddr(f *testing.F) {
 		}
 		if got.IsValid() && (got.Is4In6() || got.Zone() != "") {
 			t.Fatalf("PeerAddr(%q) = %v not normalised", s, got)
+		}
+		fast, ok := parseIPv4(s)
+		std, err := netip.ParseAddr(s)
+		if ok && (err != nil || fast != std) || !ok && err == nil && std.Is4() {
+			t.Fatalf("parseIPv4(%q) = %v, %v; netip.ParseAddr says %v, %v", s, fast, ok, std, err)
 		}
 	})
 }
