@@ -1,7 +1,6 @@
 package inspect_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/guardsdk/guard"
@@ -22,26 +21,9 @@ func (b staticBody) ReadBody(limit int64) ([]byte, error) {
 const BenchQuery = "q=running+shoes&category=sport&page=3&per_page=50&sort=price_asc" +
 	"&color=blue&size=42&brand=acme&in_stock=true&session=7f3c2a9e-4b1d-4c8e-9f2a-1b3c5d7e9f01"
 
-// BenchBody builds a typical ~2 KB JSON body: an order with a customer,
-// addresses, line items and free text.
-func BenchBody() []byte {
-	var b strings.Builder
-	b.WriteString(`{"order_id":"5b0e2c3a-8f1d-4e2a-9c7b-3d4e5f6a7b8c","created":"2026-11-29T19:20:00Z",`)
-	b.WriteString(`"customer":{"id":48213,"name":"Maria O'Connor","email":"maria.oconnor@example.com","phone":"+44 20 7946 0958",`)
-	b.WriteString(`"address":{"line1":"221B Baker Street","line2":"Flat 2","city":"London","postcode":"NW1 6XE","country":"GB"}},`)
-	b.WriteString(`"items":[`)
-	for i := range 8 {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"sku":"SKU-10`)
-		b.WriteByte(byte('0' + i))
-		b.WriteString(`","name":"Trail running shoe, size 42","qty":1,"price":89.95,"gift":false,"note":"Please wrap it - it's a present."}`)
-	}
-	b.WriteString(`],"comment":"Leave the parcel with the neighbour at number 12 if nobody answers. Thanks!",`)
-	b.WriteString(`"coupon":"WINTER-2026","newsletter":true,"tags":["priority","gift","repeat-customer"]}`)
-	return []byte(b.String())
-}
+// BenchBody is a typical ~2 KB JSON body: an order with a customer,
+// addresses, payment and delivery details, line items and free text.
+func BenchBody() []byte { return []byte(inspect.BenchJSON()) }
 
 func benchRequest(b *testing.B) (*inspect.Stage, *guard.Request) {
 	st, err := inspect.New(inspect.Config{})

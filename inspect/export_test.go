@@ -1,0 +1,4 @@
+package inspect
+
+// BenchJSON is the stage benchmark's JSON body, for the external tests.
+var BenchJSON = benchJSON
