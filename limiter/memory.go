@@ -16,7 +16,7 @@ const DefaultMaxKeys = 1 << 20
 // The memory backend is a set-associative table, like a CPU cache: a key's
 // 64-bit seeded hash picks two buckets of four records; the record lives
 // in whichever has room. A bucket is 128 bytes, two adjacent cache lines
-// (which CPUs fetch together): its four hashes, then the 24-byte states.
+// of two slots each, a slot being a hash and its 24-byte state.
 // Each bucket is its own lock: bit 1 of its first hash word, so that the
 // lock is in the cache line a decision reads anyway, and two decisions
 // contend only when their keys share a bucket. A decision reads both
@@ -45,29 +45,35 @@ type memRec struct {
 	pen uint64 // State.Level<<56 | State.Until
 }
 
-// memBucket is 128 bytes: its hashes (key hash, bit 0 set; 0 marks an
-// empty slot; read and written atomically), then its states (read and
-// written under the bucket's lock).
+// memSlot is a key's hash (bit 0 set; 0 marks an empty slot; read and
+// written atomically) and its state (read and written under the bucket's
+// lock), side by side, so that the cache line where a decision finds the
+// hash is the one holding the state.
+type memSlot struct {
+	h uint64
+	r memRec
+}
+
+// memBucket is 128 bytes, two cache lines of two slots each.
 type memBucket struct {
-	h   [ways]uint64
-	rec [ways]memRec
+	s [ways]memSlot
 }
 
 const untilMask = 1<<56 - 1
 
-func (k *memBucket) tag(w int) uint64 { return atomic.LoadUint64(&k.h[w]) &^ lockBit }
+func (k *memBucket) tag(w int) uint64 { return atomic.LoadUint64(&k.s[w].h) &^ lockBit }
 
 // setTag stores a hash; the caller holds k's lock.
 func (k *memBucket) setTag(w int, h uint64) {
 	if w == 0 {
 		h |= lockBit
 	}
-	atomic.StoreUint64(&k.h[w], h)
+	atomic.StoreUint64(&k.s[w].h, h)
 }
 
 func (k *memBucket) tryLock() bool {
-	v := atomic.LoadUint64(&k.h[0])
-	return v&lockBit == 0 && atomic.CompareAndSwapUint64(&k.h[0], v, v|lockBit)
+	v := atomic.LoadUint64(&k.s[0].h)
+	return v&lockBit == 0 && atomic.CompareAndSwapUint64(&k.s[0].h, v, v|lockBit)
 }
 
 func (k *memBucket) lock() {
@@ -79,7 +85,7 @@ func (k *memBucket) lock() {
 	}
 }
 
-func (k *memBucket) unlock() { atomic.AndUint64(&k.h[0], ^uint64(lockBit)) }
+func (k *memBucket) unlock() { atomic.AndUint64(&k.s[0].h, ^uint64(lockBit)) }
 
 // MemoryBackend is the in-process Backend: bounded, allocation free, one
 // lock per bucket. Create it with NewMemoryBackend; it is safe for
@@ -152,15 +158,16 @@ func (m *MemoryBackend) locate(h uint64) (k *memBucket, w int) {
 	b1, b2 := m.buckets(h)
 	k1, k2 := &m.b[b1], &m.b[b2]
 	for {
-		// Both lines in one loop, so that their cache misses overlap
-		// rather than follow each other.
+		// All four lines in one loop, so that their cache misses overlap
+		// rather than follow each other; the line holding the hash found
+		// holds its state too.
 		k, w = nil, -1
 		for i := 0; i < ways; i++ {
-			if atomic.LoadUint64(&k1.h[i])&^lockBit == h {
+			if atomic.LoadUint64(&k1.s[i].h)&^lockBit == h {
 				k, w = k1, i
 				break
 			}
-			if atomic.LoadUint64(&k2.h[i])&^lockBit == h {
+			if atomic.LoadUint64(&k2.s[i].h)&^lockBit == h {
 				k, w = k2, i
 				break
 			}
@@ -206,12 +213,12 @@ func (m *MemoryBackend) release(h uint64, k *memBucket, w int) {
 }
 
 // A slot is bucket*ways + way.
-func (m *MemoryBackend) rec(i int) *memRec { return &m.b[i/ways].rec[i%ways] }
+func (m *MemoryBackend) rec(i int) *memRec { return &m.b[i/ways].s[i%ways].r }
 
 func (m *MemoryBackend) clear(i int, h uint64) {
 	k := &m.b[i/ways]
 	k.setTag(i%ways, h)
-	k.rec[i%ways] = memRec{}
+	k.s[i%ways].r = memRec{}
 }
 
 func score(r *memRec) int64 { return max(r.t, int64(r.pen&untilMask)) }
@@ -262,7 +269,7 @@ func (m *MemoryBackend) insert(h uint64, inUse, held []int) int {
 			if used(inUse, i) {
 				continue
 			}
-			if s := score(&m.b[b].rec[w]); victim < 0 || s < best {
+			if s := score(&m.b[b].s[w].r); victim < 0 || s < best {
 				victim, best = i, s
 			}
 		}
@@ -296,7 +303,7 @@ func (m *MemoryBackend) empty(b int) int {
 func (m *MemoryBackend) move(from, to int) {
 	kf, kt := &m.b[from/ways], &m.b[to/ways]
 	kt.setTag(to%ways, kf.tag(from%ways))
-	kt.rec[to%ways] = kf.rec[from%ways]
+	kt.s[to%ways].r = kf.s[from%ways].r
 	kf.setTag(from%ways, 0)
 }
 
@@ -434,7 +441,7 @@ func (m *MemoryBackend) Decide(_ context.Context, b *Batch) error {
 		var wr [1]bool
 		k, w := m.locate(h)
 		if w >= 0 {
-			st[0] = unpack(&k.rec[w])
+			st[0] = unpack(&k.s[w].r)
 		}
 		Decide(b, st[:], wr[:])
 		if wr[0] {
@@ -509,7 +516,7 @@ func (m *MemoryBackend) find(h uint64) int {
 // store writes s as h's record after locate returned (k, w).
 func (m *MemoryBackend) store(h uint64, k *memBucket, w int, s *State) {
 	if w >= 0 {
-		pack(&k.rec[w], s)
+		pack(&k.s[w].r, s)
 		return
 	}
 	b1, b2 := m.buckets(h)
@@ -518,17 +525,51 @@ func (m *MemoryBackend) store(h uint64, k *memBucket, w int, s *State) {
 	}
 }
 
+// storeT is store for a state whose only non-zero field is T.
+func (m *MemoryBackend) storeT(h uint64, k *memBucket, w int, t int64) {
+	if w >= 0 {
+		k.s[w].r.t = t // the counts, if any (from a window limit once under this name), stay as eval keeps them
+		return
+	}
+	b1, b2 := m.buckets(h)
+	if i := m.insert(h, nil, []int{b1, b2}); i >= 0 {
+		*m.rec(i) = memRec{t: t}
+	}
+}
+
 // decide1 is Decide for a batch of one op, without the batch: the
 // direct API's fast path. nh is nameHash of the limit's name. It fills r
 // and reports whether the request is admitted (always, for a shadow op).
 func (m *MemoryBackend) decide1(tag string, nh uint64, sp *Spec, cost, now int64, peek, shadow bool, r *OpResult) bool {
 	h := m.hashKey(tag, nh)
-	var e eval
-	var st State
 	k, w := m.locate(h)
+	var st State
 	if w >= 0 {
-		st = unpack(&k.rec[w])
+		st = unpack(&k.s[w].r)
 	}
+	if sp.Algorithm == GCRA && !sp.hasPenalty() && st.Level == 0 && st.Until == 0 && cost <= sp.Quota {
+		// GCRA without penalties, the usual limit: eval and commit
+		// reduced to what they compute for it (no penalty state to decay
+		// or record, so a denial writes nothing).
+		t, tau := sp.Period, sp.Quota*sp.Period
+		tat := max(st.T, now)
+		next := tat + cost*t
+		if next-now <= tau {
+			*r = OpResult{Allowed: true}
+			if peek {
+				r.Remaining, r.ResetAfter = max((tau-(tat-now))/t, 0), tat-now
+			} else {
+				r.Remaining, r.ResetAfter = max((tau-(next-now))/t, 0), next-now
+				m.storeT(h, k, w, next)
+			}
+			m.release(h, k, w)
+			return true
+		}
+		m.release(h, k, w)
+		*r = OpResult{Remaining: max((tau-(tat-now))/t, 0), ResetAfter: tat - now, RetryAfter: next - tau - now}
+		return shadow
+	}
+	var e eval
 	sp.eval(&e, st, now, cost)
 	allowed := e.ok || shadow
 	if next, write := commit(peek, &e, st, r, allowed); write {
@@ -545,7 +586,7 @@ func (m *MemoryBackend) Reset(_ context.Context, b *Batch) error {
 		k, w := m.locate(h)
 		if w >= 0 {
 			k.setTag(w, 0)
-			k.rec[w] = memRec{}
+			k.s[w].r = memRec{}
 		}
 		m.release(h, k, w)
 	}
