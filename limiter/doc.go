@@ -119,12 +119,12 @@
 //
 //   - Memory (NewMemoryBackend): a fixed table of 32-byte records, at most
 //     WithMaxKeys keys (DefaultMaxKeys: about a million, 32 MiB reserved
-//     up front), sharded by key hash. A key may live in two buckets of
+//     up front), one lock per bucket. A key may live in two buckets of
 //     four; when both are full, records move to their other bucket to
 //     make room (cuckoo hashing), and only when that fails is the least
 //     recently active of the eight evicted: at a million keys in the
 //     default table about 0.3% are. Keys themselves are not stored, only
-//     64-bit seeded hashes. No allocation per decision. Lost on restart;
+//     62 bits of a seeded hash. No allocation per decision. Lost on restart;
 //     one process.
 //   - Bolt (store/bolt): durable across restarts in one file, one process
 //     (bbolt holds an exclusive file lock); concurrent decisions share a
