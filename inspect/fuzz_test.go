@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/corazawaf/libinjection-go"
 )
 
 // FuzzValue runs every detector on arbitrary values: no panic, and
@@ -114,5 +116,18 @@ func FuzzJSONWalk(f *testing.F) {
 		// With small limits it must stop with the limit error, not panic.
 		w2 := &jsonWalker{src: s, maxDepth: 3, maxFields: 5, visit: func(*jsonWalker, string, bool) bool { return true }}
 		w2.walk()
+	})
+}
+
+// FuzzXSSGate checks the premise detectXSS relies on to skip
+// libinjection.IsXSS: it never fires on a value with neither '<' nor '='.
+func FuzzXSSGate(f *testing.F) {
+	for _, s := range []string{"x onerror=alert(1)", "\" onload=x", "a b c", "'><svg", "style", "`", "x/ y z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if libinjection.IsXSS(s) && !strings.ContainsAny(s, "<=") {
+			t.Fatalf("IsXSS(%q) without '<' or '='", s)
+		}
 	})
 }

@@ -279,19 +279,18 @@ func (w *jsonWalker) str() (string, error) {
 			i += 8
 		}
 	}
-	for i < len(s) {
-		c := s[i]
-		if c == '"' {
+	for i < len(s) && !strStop[s[i]] {
+		i++
+	}
+	if i < len(s) {
+		switch s[i] {
+		case '"':
 			w.pos = i + 1
 			return s[start:i], nil
+		case '\\':
+		default:
+			return "", ErrJSONSyntax // a control byte
 		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
-			return "", ErrJSONSyntax
-		}
-		i++
 	}
 	if i >= len(s) {
 		return "", ErrJSONSyntax
@@ -418,3 +417,13 @@ func plainKey(k string) bool {
 	}
 	return true
 }
+
+// strStop marks the bytes that end the plain run of a JSON string: the
+// closing quote, a backslash and the control bytes.
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()

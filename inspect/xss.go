@@ -67,11 +67,15 @@ func detectXSS(v, lower, compact string) (string, bool) {
 	if r, ok := scanJS(lower, compact); ok {
 		return r, true
 	}
-	if libinjection.IsXSS(v) {
-		// libinjection also flags an XML declaration and bare style=
-		// attributes, which data fields carry innocently; require one of
-		// our own signs of script in that case.
-		if !xmlPrologOnly(lower) && (hasLT || strings.ContainsAny(lower, "\"'`")) {
+	// libinjection also flags an XML declaration and bare style=
+	// attributes, which data fields carry innocently; require one of our
+	// own signs of script in that case: a '<' or a quote. Without a '<',
+	// its tokenizer makes no tag, comment or doctype, and an attribute
+	// value follows a name only after '=': so it is not run at all on a
+	// value that has neither '<' nor both '=' and a quote (the result
+	// would be false or unused).
+	if (hasLT || strings.IndexByte(v, '=') >= 0 && strings.ContainsAny(lower, "\"'`")) && libinjection.IsXSS(v) {
+		if !xmlPrologOnly(lower) {
 			return ReasonXSSFingerprint, true
 		}
 	}
@@ -326,7 +330,15 @@ func scanJS(lower, compact string) (string, bool) {
 	if strings.Contains(s, "/*") {
 		s = stripBlockComments(s)
 	}
+	// A trigram filter over s spares the search for most names: a name
+	// (three bytes or more) that occurs in s has its first and last
+	// trigrams in s.
+	var tg trigrams
+	tg.add(s)
 	for _, name := range jsSinks {
+		if !tg.mayHave(name) {
+			continue
+		}
 		for i := strings.Index(s, name); i >= 0; i = nextIndex(s, name, i+len(name)) {
 			if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '_') {
 				continue
@@ -356,12 +368,16 @@ func scanJS(lower, compact string) (string, bool) {
 			}
 		}
 	}
-	s = compact
-	if strings.Contains(s, "/*") {
-		s = stripBlockComments(s)
+	if compact != lower {
+		s = compact
+		if strings.Contains(s, "/*") {
+			s = stripBlockComments(s)
+		}
+		tg = trigrams{}
+		tg.add(s)
 	}
 	for _, o := range jsObjects {
-		if strings.Contains(s, o) {
+		if tg.mayHave(o) && strings.Contains(s, o) {
 			if o[0] == '.' || o == "$on" || o == ".prototype." || o == "location=" || o == "opener." || o == "localstorage" || o == "sessionstorage" || o == "(document)" {
 				// Plain-text risk: require other script syntax too.
 				if !strings.ContainsAny(s, "();=[]`") {
@@ -412,4 +428,28 @@ func jsFuck(s string) bool {
 		n++
 	}
 	return n >= 2
+}
+
+// trigrams is a 4096-bit set of the hashed three-byte substrings of a
+// string: a needle of three bytes or more can occur in the string only if
+// its first and last trigrams are in the set (no false negatives).
+type trigrams [64]uint64
+
+func trigramHash(a, b, c byte) uint { return (uint(a)*0x3bd + uint(b)*0x4f + uint(c)) & 4095 }
+
+func (t *trigrams) add(s string) {
+	for i := 0; i+2 < len(s); i++ {
+		h := trigramHash(s[i], s[i+1], s[i+2])
+		t[h>>6] |= 1 << (h & 63)
+	}
+}
+
+func (t *trigrams) mayHave(w string) bool {
+	if len(w) < 3 {
+		return true
+	}
+	h := trigramHash(w[0], w[1], w[2])
+	n := len(w)
+	g := trigramHash(w[n-3], w[n-2], w[n-1])
+	return t[h>>6]&(1<<(h&63)) != 0 && t[g>>6]&(1<<(g&63)) != 0
 }
