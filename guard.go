@@ -204,27 +204,31 @@ func (g *Guard) Begin(in Incoming) *Request {
 }
 
 func (g *Guard) begin(r *Request, in *Incoming) {
-	r.g = g
 	r.parent = in.Context
+	r.Method, r.Route = in.Method, in.Route
+	r.Host, r.Path, r.RawQuery = in.Host, in.Path, in.RawQuery
+	r.Peer = in.Peer
+	r.Header, r.Response, r.Body = in.Header, in.ResponseHeader, in.Body
+	r.ContentLength = in.ContentLength
+	g.complete(r, in.TLS)
+}
+
+// complete fills what guard derives once an adapter has set the request's
+// own fields: defaults, client address, scheme and start time.
+func (g *Guard) complete(r *Request, tls bool) {
+	r.g = g
 	if r.parent == nil {
 		r.parent = context.Background()
 	}
-	r.Method = in.Method
-	r.Route = in.Route
 	if r.Route == "" {
 		r.Route = RouteUnmatched
 	}
-	r.Host, r.Path, r.RawQuery = in.Host, in.Path, in.RawQuery
-	r.Peer = in.Peer
-	r.ClientIP = g.proxies.resolve(in.Peer, in.Header)
-	r.Header, r.Response, r.Body = in.Header, in.ResponseHeader, in.Body
-	r.ContentLength = in.ContentLength
-	switch {
-	case in.TLS:
+	r.ClientIP = g.proxies.resolve(r.Peer, r.Header)
+	if tls {
 		r.Scheme = "https"
-	default:
+	} else {
 		r.Scheme = "http"
-		if p := g.proxies.forwardedProto(in.Peer, in.Header); p != "" {
+		if p := g.proxies.forwardedProto(r.Peer, r.Header); p != "" {
 			r.Scheme = p
 		}
 	}

@@ -407,3 +407,35 @@ func TestSchemeFromTrustedProxy(t *testing.T) {
 		t.Fatalf("scheme from untrusted peer %q", scheme)
 	}
 }
+
+func TestRawPathAsSent(t *testing.T) {
+	t.Parallel()
+	var got string
+	g, err := guard.New(guard.WithStage(guard.StageFunc("spy", guard.PhaseApp, func(r *guard.Request) guard.Decision {
+		got = r.Path
+		return guard.Allow()
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close(context.Background())
+	h := g.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for target, want := range map[string]string{
+		"/a%2Fb?x=1":           "/a%2Fb",
+		"/notes/%2e%2e/%2e%2e": "/notes/%2e%2e/%2e%2e",
+		"/plain":               "/plain",
+		"/%41?":                "/%41",
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", target, nil))
+		if got != want {
+			t.Errorf("%s: Path %q, want %q", target, got, want)
+		}
+	}
+	// A request built by hand, with no RequestURI, falls back to the URL.
+	req := httptest.NewRequest("GET", "/x%20y", nil)
+	req.RequestURI = ""
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if got != "/x%20y" {
+		t.Errorf("no RequestURI: Path %q", got)
+	}
+}

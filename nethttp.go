@@ -34,6 +34,20 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 	return &httpHandler{g: g, next: next, router: rf, isMux: isMux}
 }
 
+// rawPath is the path as the client sent it, escaped: the request-target
+// of RequestURI up to the query, or URL.EscapedPath for requests that
+// carry no origin-form target (absolute-form, "*", or built by hand).
+func rawPath(r *http.Request) string {
+	u := r.RequestURI
+	if u == "" || u[0] != '/' {
+		return r.URL.EscapedPath()
+	}
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
 // patternPath strips the method from a ServeMux pattern ("GET /notes/{id}"
 // becomes "/notes/{id}"), so templates look alike across frameworks and
 // methods stay a separate attribute.
@@ -108,24 +122,17 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		route = pattern
 	}
-	route = patternPath(route)
-	in := Incoming{
-		Context:        r.Context(),
-		Method:         r.Method,
-		Route:          route,
-		Host:           r.Host,
-		Path:           r.URL.EscapedPath(),
-		RawQuery:       r.URL.RawQuery,
-		TLS:            r.TLS != nil,
-		Peer:           PeerAddr(r.RemoteAddr),
-		Header:         r.Header,
-		ResponseHeader: w.Header(),
-		ContentLength:  r.ContentLength,
-	}
+	q := &ex.req
+	q.parent = r.Context()
+	q.Method, q.Route = r.Method, patternPath(route)
+	q.Host, q.Path, q.RawQuery = r.Host, rawPath(r), r.URL.RawQuery
+	q.Peer = PeerAddr(r.RemoteAddr)
+	q.Header, q.Response = r.Header, w.Header()
+	q.ContentLength = r.ContentLength
 	if r.Body != nil && r.Body != http.NoBody {
-		in.Body = &ex.body
+		q.Body = &ex.body
 	}
-	g.begin(&ex.req, &in)
+	g.complete(q, r.TLS != nil)
 	if g.cfg.recover {
 		defer ex.recover()
 	}
