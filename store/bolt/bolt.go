@@ -194,7 +194,7 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 			return putEntry(tx, k, strconv.AppendInt(nil, delta, 10), expiry(now, ttl))
 		}
 		var err error
-		if n, err = addCounter(v, delta); err != nil {
+		if n, err = store.AddCounter(v, delta); err != nil {
 			return err
 		}
 		return putEntry(tx, k, strconv.AppendInt(nil, n, 10), exp)
@@ -486,48 +486,4 @@ func expiry(now int64, ttl time.Duration) int64 {
 		return math.MaxInt64
 	}
 	return now + int64(ttl)
-}
-
-// addCounter parses cur as Redis INCRBY does (an optional '-', then
-// digits with no leading zero, or exactly "0") and adds delta; a
-// malformed value or an int64 overflow is store.ErrNotInteger.
-func addCounter(cur []byte, delta int64) (int64, error) {
-	n, ok := parseCounter(cur)
-	if !ok || (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
-		return 0, store.ErrNotInteger
-	}
-	return n + delta, nil
-}
-
-func parseCounter(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range b {
-		if c < '0' || c > '9' || u > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0')
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return -int64(u), true
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
 }

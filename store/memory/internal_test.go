@@ -282,9 +282,9 @@ func TestParseCounter(t *testing.T) {
 		{"18446744073709551616", 0, false}, {"", 0, false}, {"-", 0, false},
 		{"-0", 0, false}, {"01", 0, false}, {"+1", 0, false}, {"1a", 0, false},
 	} {
-		n, ok := parseCounter([]byte(tc.in))
+		n, ok := store.ParseCounter([]byte(tc.in))
 		if n != tc.n || ok != tc.ok {
-			t.Errorf("parseCounter(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.n, tc.ok)
+			t.Errorf("ParseCounter(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.n, tc.ok)
 		}
 	}
 }
@@ -294,12 +294,12 @@ func FuzzParseCounter(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, ok := parseCounter([]byte(s))
+		n, ok := store.ParseCounter([]byte(s))
 		if ok && strconv.FormatInt(n, 10) != s {
-			t.Fatalf("parseCounter(%q) = %d: accepted a non-canonical form", s, n)
+			t.Fatalf("ParseCounter(%q) = %d: accepted a non-canonical form", s, n)
 		}
 		if want, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(want, 10) == s && (!ok || n != want) {
-			t.Fatalf("parseCounter(%q) = %d, %v; want %d", s, n, ok, want)
+			t.Fatalf("ParseCounter(%q) = %d, %v; want %d", s, n, ok, want)
 		}
 	})
 }

@@ -180,7 +180,7 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 	}
 	defer sh.mu.Unlock()
 	if e := sh.live(key, now); e != nil {
-		n, err := addCounter(e.value, delta)
+		n, err := store.AddCounter(e.value, delta)
 		if err != nil {
 			return 0, opErr("incr", err)
 		}
@@ -557,53 +557,3 @@ func opErr(op string, err error) error {
 }
 
 func closedErr(op string) error { return opErr(op, store.ErrClosed) }
-
-// addCounter parses cur as Redis does (an optional '-', then digits with
-// no leading zero, or exactly "0") and adds delta, reporting
-// store.ErrNotInteger on a malformed value or int64 overflow.
-func addCounter(cur []byte, delta int64) (int64, error) {
-	n, ok := parseCounter(cur)
-	if !ok {
-		return 0, store.ErrNotInteger
-	}
-	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
-		return 0, store.ErrNotInteger
-	}
-	return n + delta, nil
-}
-
-func parseCounter(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if u > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0')
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return -int64(u), true // -(1<<63) wraps to MinInt64, as intended
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
-}
