@@ -79,7 +79,7 @@ type policy struct {
 	specs  []Spec
 	names  []string
 	nh     []uint64 // nameHash of names, for the memory backend
-	cap    int64 // the smallest capacity: the largest valid cost
+	cap    int64    // the smallest capacity: the largest valid cost
 }
 
 func compile(limits []Limit) (*policy, error) {
