@@ -177,7 +177,7 @@ func shellForm(s string) string {
 		}
 		b = append(b, c)
 	}
-	return string(b)
+	return bytesString(b)
 }
 
 // cmdName normalises a program name: drops ".exe" and a version suffix

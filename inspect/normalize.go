@@ -4,6 +4,7 @@ import (
 	"html"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDecodeRounds bounds repeated percent-decoding: an attacker who
@@ -335,13 +336,14 @@ func escapeDecode(s string) (string, bool) {
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; 'A' <= c && c <= 'Z' {
-			b := []byte(s)
+			b := make([]byte, len(s))
+			copy(b, s)
 			for j := i; j < len(b); j++ {
 				if c := b[j]; 'A' <= c && c <= 'Z' {
 					b[j] = c + 'a' - 'A'
 				}
 			}
-			return string(b)
+			return bytesString(b)
 		}
 	}
 	return s
@@ -354,3 +356,8 @@ var utf7 = strings.NewReplacer(
 	"+AD0-", "=", "+ACg-", "(", "+ACk-", ")", "+ADs-", ";", "+ACA-", " ",
 	"+ADw", "<", "+AD4", ">", "+ACI", "\"",
 )
+
+// bytesString returns b as a string without copying it. b must not be
+// written to afterwards: the forms built here are written once and then
+// only read.
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

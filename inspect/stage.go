@@ -369,7 +369,7 @@ func formUnescape(s string) string {
 			b = append(b, c)
 		}
 	}
-	return string(b)
+	return bytesString(b)
 }
 
 // inspect checks one value of the named field; it reports whether a
@@ -505,8 +505,10 @@ func (sc *scan) checkBody() guard.Decision {
 	}
 	switch {
 	case isJSON:
+		// The body is only read during the walk and no part of it is kept
+		// (field names in findings are copied), so it is not copied.
 		sc.walker.raw = body
-		return sc.checkJSON(string(body))
+		return sc.checkJSON(bytesString(body))
 	case isForm:
 		d, _ := sc.checkForm(string(body), "form.")
 		return d

@@ -571,7 +571,7 @@ func compactForm(s string) string {
 			b = append(b, c)
 		}
 	}
-	return string(b)
+	return bytesString(b)
 }
 
 // jsDotWords are the words on either side of a dot in the DOM and JS
