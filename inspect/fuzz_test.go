@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +129,86 @@ func FuzzXSSGate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if libinjection.IsXSS(s) && !strings.ContainsAny(s, "<=") {
 			t.Fatalf("IsXSS(%q) without '<' or '='", s)
+		}
+	})
+}
+
+// FuzzJSONRaw checks the walker's eight-byte string scan (used when the
+// caller gives src's bytes as raw) against the byte-at-a-time scan: the
+// same strings are visited and the same error is returned.
+func FuzzJSONRaw(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[1,2,{"b":"c"}],"d":null}`, `{"name":"Merino wool running socks (3 pairs)","q":"a\"b\\c"}`,
+		`["0123456789abcdef\u00e9","x` + "\x01" + `"]`, `"abcdefgh\"ijklmnop"`, `"é€ 日本語 ok"`,
+	} {
+		f.Add(s)
+	}
+	collect := func(s string, raw []byte) ([]string, error) {
+		var got []string
+		w := &jsonWalker{src: s, raw: raw, maxDepth: 1 << 20, maxFields: 1 << 30}
+		w.visit = func(_ *jsonWalker, v string, key bool) bool {
+			got = append(got, strings.Clone(v))
+			return true
+		}
+		return got, w.walk()
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, errA := collect(s, nil)
+		b, errB := collect(s, []byte(s))
+		if fmt.Sprint(errA) != fmt.Sprint(errB) || len(a) != len(b) {
+			t.Fatalf("%q: plain %q %v, raw %q %v", s, a, errA, b, errB)
+		}
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%q: plain %q, raw %q", s, a, b)
+			}
+		}
+	})
+}
+
+// wordScanRef is wordScan as it was before its loop was split into a
+// separator run and a word run: FuzzWordScan checks they agree.
+func wordScanRef(s string) (sql bool) {
+	var buf [20]byte
+	boolOp, literal := false, false
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && charClass[s[i]]&cSQLWord != 0 {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start < 0 {
+			continue
+		}
+		w := s[start:i]
+		start = -1
+		if w[0] <= '9' {
+			literal = true // a number (digits sort before letters and '_')
+			continue
+		}
+		if len(w) < 2 || len(w) > len(buf) || !bloomHas(&wordFilter, w[0], w[len(w)-1], len(w)) {
+			continue
+		}
+		for k := 0; k < len(w); k++ {
+			buf[k] = lowerByte(w[k])
+		}
+		k := wordKinds[string(buf[:len(w)])]
+		sql = sql || k&wSQL != 0
+		boolOp = boolOp || k&wBool != 0
+		literal = literal || k&wLiteral != 0
+	}
+	return sql || boolOp && literal
+}
+
+func FuzzWordScan(f *testing.F) {
+	for _, s := range []string{"1 union select 1", "x or true", "Ring the bell twice; the flat", "_a 9b ORDER", "a\x00or 1", "Select", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if a, b := wordScan(s), wordScanRef(s); a != b {
+			t.Fatalf("wordScan(%q) = %v, before %v", s, a, b)
 		}
 	})
 }

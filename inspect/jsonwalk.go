@@ -3,6 +3,7 @@ package inspect
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -273,7 +274,10 @@ func (w *jsonWalker) str() (string, error) {
 	if raw := w.raw; len(raw) == len(s) {
 		for i+8 <= len(raw) {
 			x := binary.LittleEndian.Uint64(raw[i:])
-			if hasLess(x, 0x20) || hasZero(x^(0x22*lsb)) || hasZero(x^(0x5c*lsb)) {
+			if m := strStopMask(x); m != 0 {
+				// The lowest marked byte is the first stop byte: the
+				// borrows of the subtractions only run upwards.
+				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			i += 8
@@ -403,6 +407,14 @@ const (
 
 // hasZero reports whether some byte of x is zero.
 func hasZero(x uint64) bool { return (x-lsb)&^x&msb != 0 }
+
+// strStopMask marks (with its high bit) each byte of x that is '"', '\\'
+// or a control byte; bytes above the first marked one may be marked
+// falsely, the first one never is.
+func strStopMask(x uint64) uint64 {
+	q, b := x^(0x22*lsb), x^(0x5c*lsb)
+	return ((x-lsb*0x20)&^x | (q-lsb)&^q | (b-lsb)&^b) & msb
+}
 
 // hasLess reports whether some byte of x is below n (n <= 128).
 func hasLess(x uint64, n uint64) bool { return (x-lsb*n)&^x&msb != 0 }

@@ -343,19 +343,18 @@ func bloomHas(f *bloom, a, z byte, n int) bool {
 func wordScan(s string) (sql bool) {
 	var buf [20]byte
 	boolOp, literal := false, false
-	start := -1
-	for i := 0; i <= len(s); i++ {
-		if i < len(s) && charClass[s[i]]&cSQLWord != 0 {
-			if start < 0 {
-				start = i
-			}
-			continue
+	for i := 0; i < len(s); {
+		for i < len(s) && charClass[s[i]]&cSQLWord == 0 {
+			i++
 		}
-		if start < 0 {
-			continue
+		if i >= len(s) {
+			break
+		}
+		start := i
+		for i < len(s) && charClass[s[i]]&cSQLWord != 0 {
+			i++
 		}
 		w := s[start:i]
-		start = -1
 		if w[0] <= '9' {
 			literal = true // a number (digits sort before letters and '_')
 			continue
