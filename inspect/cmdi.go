@@ -538,13 +538,16 @@ func cmdSpecial(s string) (string, bool) {
 	if t := strings.TrimLeft(s, " \t'\""); strings.HasPrefix(t, "() {") || strings.HasPrefix(t, "(){") {
 		return ReasonShellFunction, true // the Shellshock prefix
 	}
-	if strings.Contains(s, "$[") || strings.Contains(s, "$((") {
+	// Each substring test below runs only when s has one of its bytes.
+	flags := scanBytes(s)
+	dollar := flags&fDollar != 0
+	if dollar && (strings.Contains(s, "$[") || strings.Contains(s, "$((")) {
 		return ReasonShellSubst, true // arithmetic expansion
 	}
-	if i := strings.Index(s, "<<<"); i > 0 && isCmdWordByte(s[i-1]) || i >= 0 && i+3 < len(s) && (isAlnum(s[i+3]) || s[i+3] == '\'' || s[i+3] == '"' || s[i+3] == '$') {
+	if i := indexIf(flags&fAngle != 0, s, "<<<"); i > 0 && isCmdWordByte(s[i-1]) || i >= 0 && i+3 < len(s) && (isAlnum(s[i+3]) || s[i+3] == '\'' || s[i+3] == '"' || s[i+3] == '$') {
 		return ReasonShellSubst, true // here-string: cmd<<<input
 	}
-	if i := strings.Index(s, "${"); i >= 0 {
+	if i := indexIf(dollar, s, "${"); i >= 0 {
 		// Parameter expansion with an operator: ${x#pat}, ${a:-b}, ${p/x/y}
 		if end := strings.IndexByte(s[i:], '}'); end > 2 {
 			inner := s[i+2 : i+end]
@@ -561,10 +564,10 @@ func cmdSpecial(s string) (string, bool) {
 	if braceCommand(s) {
 		return ReasonShellSubst, true
 	}
-	if strings.Contains(s, "${jndi:") || strings.Contains(s, "jndi:ldap") || strings.Contains(s, "jndi:rmi") || strings.Contains(s, "jndi:dns") || strings.Contains(s, "{jndi:") {
+	if flags&fColon != 0 && (strings.Contains(s, "${jndi:") || strings.Contains(s, "jndi:ldap") || strings.Contains(s, "jndi:rmi") || strings.Contains(s, "jndi:dns") || strings.Contains(s, "{jndi:")) {
 		return ReasonJNDI, true
 	}
-	if i := strings.Index(s, "()"); i >= 0 {
+	if i := indexIf(flags&fParen != 0, s, "()"); i >= 0 {
 		rest := strings.TrimLeft(s[i+2:], " \t")
 		if strings.HasPrefix(rest, "{") {
 			body := strings.TrimLeft(rest[1:], " \t")
@@ -579,10 +582,13 @@ func cmdSpecial(s string) (string, bool) {
 			}
 		}
 	}
-	if strings.Contains(s, "<!--#exec") || strings.Contains(s, "<!--#include") || strings.Contains(s, "<!--#echo") || strings.Contains(s, "<!--#set") {
+	if flags&fAngle != 0 && (strings.Contains(s, "<!--#exec") || strings.Contains(s, "<!--#include") || strings.Contains(s, "<!--#echo") || strings.Contains(s, "<!--#set")) {
 		return ReasonCodeExec, true
 	}
 	for _, f := range [...]string{"system(", "exec(", "shell_exec(", "passthru(", "popen(", "proc_open(", "pcntl_exec(", "os.system(", "subprocess.", "runtime.getruntime", "child_process", "process.binding"} {
+		if flags&(fParen|fDot) == 0 && f != "child_process" {
+			continue // every other name has a '(' or a '.'
+		}
 		if i := strings.Index(s, f); i >= 0 && (i == 0 || !isAlnum(s[i-1]) && s[i-1] != '_' || f[len(f)-1] == '.') {
 			rest := s[i+len(f):]
 			if strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, "\"") || strings.HasPrefix(rest, "`") || strings.HasPrefix(rest, "$") || f[len(f)-1] != '(' {
@@ -590,10 +596,10 @@ func cmdSpecial(s string) (string, bool) {
 			}
 		}
 	}
-	if strings.Contains(s, "/dev/tcp/") || strings.Contains(s, "/dev/udp/") {
+	if flags&fSlash != 0 && (strings.Contains(s, "/dev/tcp/") || strings.Contains(s, "/dev/udp/")) {
 		return ReasonShellCommand, true
 	}
-	if strings.Contains(s, "$(") {
+	if dollar && strings.Contains(s, "$(") {
 		// $( followed by a command word, even an English one.
 		i := strings.Index(s, "$(")
 		w, k := wordAt(s, i+2)
@@ -601,7 +607,7 @@ func cmdSpecial(s string) (string, bool) {
 			return ReasonShellSubst, true
 		}
 	}
-	if strings.Contains(s, "${ifs") || strings.Contains(s, "$ifs") {
+	if dollar && (strings.Contains(s, "${ifs") || strings.Contains(s, "$ifs")) {
 		return ReasonShellSubst, true
 	}
 	if globPath(s) {
@@ -754,4 +760,13 @@ func braceCommand(s string) bool {
 // a line ending in a C-like '{' nor more of an expression (&& b, || c).
 func cmdStart(t string) bool {
 	return t != "" && !strings.HasSuffix(t, "{") && t[0] != '&' && t[0] != '|'
+}
+
+// indexIf is strings.Index(s, sub) when has is true, and -1 (what Index
+// would return) when it is false because s lacks a byte of sub.
+func indexIf(has bool, s, sub string) int {
+	if !has {
+		return -1
+	}
+	return strings.Index(s, sub)
 }
