@@ -333,10 +333,18 @@ func escapeDecode(s string) (string, bool) {
 
 // lowerASCII returns s with ASCII letters lower-cased, without allocating
 // when s has none upper-case.
-func lowerASCII(s string) string {
+func lowerASCII(s string) string { return lowerASCIIBuf(s, nil) }
+
+// lowerASCIIBuf is lowerASCII, built in buf when it fits.
+func lowerASCIIBuf(s string, buf []byte) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; 'A' <= c && c <= 'Z' {
-			b := make([]byte, len(s))
+			var b []byte
+			if len(s) <= len(buf) {
+				b = buf[:len(s):len(s)]
+			} else {
+				b = make([]byte, len(s))
+			}
 			copy(b, s)
 			for j := i; j < len(b); j++ {
 				if c := b[j]; 'A' <= c && c <= 'Z' {

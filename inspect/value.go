@@ -415,10 +415,13 @@ func checkForm(v string, flags uint32, classes Classes) (Finding, bool) {
 			return Finding{Class: ClassPathTraversal, Reason: r}, true
 		}
 	}
+	// The compact form of a short value is built in this stack buffer
+	// (detectXSS keeps no part of it).
+	var compactBuf [256]byte
 	if classes.Has(ClassXSS) && flags&(fAngle|fColon|fParen|fEq|fBrace|fBacktick|fDot) != 0 && xssNeeded(v, flags) {
 		lower = lowerASCII(v)
 		{
-			if r, ok := detectXSS(v, lower, compactForm(lower)); ok {
+			if r, ok := detectXSS(v, lower, compactFormBuf(lower, compactBuf[:])); ok {
 				return Finding{Class: ClassXSS, Reason: r}, true
 			}
 		}
@@ -553,7 +556,10 @@ func sqlNeeded(v string, flags uint32) bool {
 
 // compactForm removes whitespace and control characters, as browsers do
 // inside URL schemes ("jav&#x09;ascript:").
-func compactForm(s string) string {
+func compactForm(s string) string { return compactFormBuf(s, nil) }
+
+// compactFormBuf is compactForm, built in buf when it fits.
+func compactFormBuf(s string, buf []byte) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c == 0x7f {
@@ -564,7 +570,10 @@ func compactForm(s string) string {
 	if clean {
 		return s
 	}
-	b := make([]byte, 0, len(s))
+	b := buf[:0]
+	if len(s) > len(buf) {
+		b = make([]byte, 0, len(s))
+	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c > ' ' && c != 0x7f {
 			b = append(b, c)
