@@ -129,16 +129,9 @@ func ValidRequestID(s string) bool {
 	return true
 }
 
-// newRequestID returns 32 random lowercase hex digits. The ids are for
-// correlation, not secrets: they come from the runtime's per-thread
+// putRequestID writes 32 random lowercase hex digits into b. The ids are
+// for correlation, not secrets: they come from the runtime's per-thread
 // ChaCha8 generator, which is fast and never blocks.
-func newRequestID() string {
-	var b [32]byte
-	putRequestID(&b)
-	return string(b[:])
-}
-
-// putRequestID writes 32 random lowercase hex digits into b.
 func putRequestID(b *[32]byte) {
 	var raw [16]byte
 	putUint64(raw[:8], rand.Uint64())

@@ -64,7 +64,9 @@ func TestNewRequestID(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
 	for i := 0; i < 1000; i++ {
-		id := newRequestID()
+		var b [32]byte
+		putRequestID(&b)
+		id := string(b[:])
 		if len(id) != 32 || !ValidRequestID(id) {
 			t.Fatalf("bad id %q", id)
 		}

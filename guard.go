@@ -198,19 +198,14 @@ func (g *Guard) AttachContext() bool { return g.attach }
 // time when a sink wants request events. Adapters then call Check, run the
 // handler with the Request as its context, and call Finish.
 func (g *Guard) Begin(in Incoming) *Request {
-	r := &Request{}
-	g.begin(r, &in)
-	return r
-}
-
-func (g *Guard) begin(r *Request, in *Incoming) {
-	r.parent = in.Context
-	r.Method, r.Route = in.Method, in.Route
-	r.Host, r.Path, r.RawQuery = in.Host, in.Path, in.RawQuery
-	r.Peer = in.Peer
-	r.Header, r.Response, r.Body = in.Header, in.ResponseHeader, in.Body
-	r.ContentLength = in.ContentLength
+	r := &Request{
+		parent: in.Context, Method: in.Method, Route: in.Route,
+		Host: in.Host, Path: in.Path, RawQuery: in.RawQuery, Peer: in.Peer,
+		Header: in.Header, Response: in.ResponseHeader, Body: in.Body,
+		ContentLength: in.ContentLength,
+	}
 	g.complete(r, in.TLS)
+	return r
 }
 
 // complete fills what guard derives once an adapter has set the request's
