@@ -50,11 +50,7 @@ func New(opts ...Option) (*Guard, error) {
 		}
 	}
 	g := &Guard{cfg: cfg}
-	trusted, err := parseTrustedProxies(cfg.trusted)
-	if err != nil { // validated by the option already; kept for safety
-		return nil, fmt.Errorf("guard: WithTrustedProxies: %w", err)
-	}
-	g.proxies = proxyConfig{trusted: trusted, headers: cfg.proxyHeaders}
+	g.proxies = proxyConfig{trusted: cfg.trusted, headers: cfg.proxyHeaders}
 
 	g.store = cfg.store
 	if g.store == nil {

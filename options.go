@@ -3,6 +3,7 @@ package guard
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/guardsdk/guard/store"
@@ -38,7 +39,7 @@ type sinkSpec struct {
 
 type config struct {
 	store          store.Store
-	trusted        []string
+	trusted        []netip.Prefix
 	proxyHeaders   []string
 	principal      func(*Request) string
 	stages         []Stage
@@ -102,10 +103,11 @@ func WithStartupCheck(on bool, timeout time.Duration) Option {
 // headers are ignored.
 func WithTrustedProxies(cidrs ...string) Option {
 	return optionFunc(func(c *config) error {
-		if _, err := parseTrustedProxies(cidrs); err != nil {
+		prefixes, err := parseTrustedProxies(cidrs)
+		if err != nil {
 			return fmt.Errorf("guard: WithTrustedProxies: %w", err)
 		}
-		c.trusted = append(c.trusted, cidrs...)
+		c.trusted = append(c.trusted, prefixes...)
 		return nil
 	})
 }
