@@ -131,59 +131,109 @@ type BusStats struct {
 type subscription struct {
 	sink    Sink
 	kinds   uint64 // bitmask of Kind
-	ch      chan Event
 	dropped atomic.Uint64
 	done    chan struct{}
+	wake    chan struct{} // capacity 1: a token means "look at pending"
+
+	mu       sync.Mutex // guards the fields below
+	pending  []Event    // published, not yet taken by run
+	inflight int        // events of the batch run is delivering
+	limit    int        // most events pending plus in flight
+	closed   bool
 }
 
 // bus fans events out to per-subscription bounded queues. Publishing never
-// blocks: a full queue drops the event and counts it.
+// waits for a sink: a full queue drops the event and counts it.
+//
+// A queue is a slice that grows with the backlog, up to its limit, rather
+// than a channel: a channel's buffer is allocated at full capacity and,
+// as events hold pointers, scanned whole by every garbage collection,
+// while a sink that keeps up needs a few slots. The sink goroutine takes
+// all pending events in one lock and delivers them in order.
 type bus struct {
 	subs      []*subscription
 	mask      uint64 // union of all subscriptions' kinds
 	published atomic.Uint64
 	dropped   atomic.Uint64
-	mu        sync.RWMutex // guards closed against concurrent publish
-	closed    bool
 }
 
 func newBus(subs []*subscription, queue int) *bus {
 	b := &bus{subs: subs}
 	for _, s := range subs {
 		b.mask |= s.kinds
-		s.ch = make(chan Event, queue)
+		s.limit = queue
+		s.wake = make(chan struct{}, 1)
 		s.done = make(chan struct{})
 		go s.run()
 	}
 	return b
 }
 
+// push queues ev unless the queue is full or closed.
+func (s *subscription) push(ev *Event) bool {
+	s.mu.Lock()
+	if s.closed || len(s.pending)+s.inflight >= s.limit {
+		s.mu.Unlock()
+		return false
+	}
+	s.pending = append(s.pending, *ev)
+	first := len(s.pending) == 1
+	s.mu.Unlock()
+	if first {
+		select {
+		case s.wake <- struct{}{}:
+		default: // a token is already there
+		}
+	}
+	return true
+}
+
+// shrinkAbove is the capacity above which a batch buffer that a backlog
+// grew is dropped once the backlog is gone, so a burst does not pin its
+// peak memory.
+const shrinkAbove = 256
+
 func (s *subscription) run() {
 	defer close(s.done)
-	for ev := range s.ch {
-		s.deliver(ev)
+	var batch []Event
+	for {
+		s.mu.Lock()
+		s.inflight = 0
+		for len(s.pending) == 0 {
+			if s.closed {
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+			<-s.wake
+			s.mu.Lock()
+		}
+		batch, s.pending = s.pending, batch[:0]
+		s.inflight = len(batch)
+		s.mu.Unlock()
+		for i := range batch {
+			s.deliver(&batch[i])
+		}
+		clear(batch) // drop the events' references before the buffer is reused
+		if cap(batch) > shrinkAbove && len(batch) < cap(batch)/4 {
+			batch = nil
+		}
 	}
 }
 
-func (s *subscription) deliver(ev Event) {
+func (s *subscription) deliver(ev *Event) {
 	// A panicking sink must not take the process down with it.
 	defer func() { _ = recover() }()
-	s.sink.HandleEvent(ev)
+	s.sink.HandleEvent(*ev)
 }
 
 // wants reports whether any sink subscribed to k; publishers use it to skip
 // building events nobody reads.
 func (b *bus) wants(k Kind) bool { return b.mask&(1<<k) != 0 }
 
-func (b *bus) publish(ev Event) {
+func (b *bus) publish(ev *Event) {
 	bit := uint64(1) << ev.Kind
 	if b.mask&bit == 0 {
-		return
-	}
-	b.mu.RLock()
-	if b.closed {
-		b.mu.RUnlock()
-		b.dropped.Add(1)
 		return
 	}
 	sent := false
@@ -191,15 +241,13 @@ func (b *bus) publish(ev Event) {
 		if s.kinds&bit == 0 {
 			continue
 		}
-		select {
-		case s.ch <- ev:
+		if s.push(ev) {
 			sent = true
-		default:
+		} else {
 			s.dropped.Add(1)
 			b.dropped.Add(1)
 		}
 	}
-	b.mu.RUnlock()
 	if sent {
 		b.published.Add(1)
 	}
@@ -208,14 +256,15 @@ func (b *bus) publish(ev Event) {
 // close stops accepting events and waits, until ctx ends, for every queue
 // to be delivered.
 func (b *bus) close(ctx context.Context) error {
-	b.mu.Lock()
-	if !b.closed {
-		b.closed = true
-		for _, s := range b.subs {
-			close(s.ch)
+	for _, s := range b.subs {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		select {
+		case s.wake <- struct{}{}:
+		default:
 		}
 	}
-	b.mu.Unlock()
 	for _, s := range b.subs {
 		select {
 		case <-s.done:

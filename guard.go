@@ -136,7 +136,7 @@ func (g *Guard) Publish(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = g.now()
 	}
-	g.bus.publish(ev)
+	g.bus.publish(&ev)
 }
 
 // BusStats reports how many events were published and dropped.
@@ -270,7 +270,7 @@ func (g *Guard) Finish(r *Request, status int, bytesOut int64) {
 		ev.Duration = now.Sub(r.start)
 	}
 	r.fill(&ev)
-	g.bus.publish(ev)
+	g.bus.publish(&ev)
 }
 
 // RecoverEnabled reports whether adapters should recover handler panics.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -437,5 +438,69 @@ func TestRawPathAsSent(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if got != "/x%20y" {
 		t.Errorf("no RequestURI: Path %q", got)
+	}
+}
+
+// TestBusQueueGrowsWithBacklog checks that a sink's queue costs memory
+// for the events waiting, not for its capacity: a Guard whose queue may
+// hold MaxEventQueue events (about 256 MB of events) starts with almost
+// nothing allocated.
+func TestBusQueueGrowsWithBacklog(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	g, err := guard.New(guard.WithSink(guard.SinkFunc(func(guard.Event) {})), guard.WithEventQueue(guard.MaxEventQueue))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("New with a %d-event queue allocated %d bytes", guard.MaxEventQueue, grew)
+	}
+	if err := g.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBusDeliversInOrder publishes from many goroutines, each numbering
+// its events, and checks that a sink sees every goroutine's events in
+// its order, none lost, while the sink is slower than the publishers.
+func TestBusDeliversInOrder(t *testing.T) {
+	t.Parallel()
+	const publishers, each = 8, 2000
+	last := make([]int, publishers)
+	for i := range last {
+		last[i] = -1
+	}
+	var bad atomic.Int64
+	var n atomic.Int64
+	g, err := guard.New(guard.WithSink(guard.SinkFunc(func(ev guard.Event) {
+		p, seq := int(ev.Status), int(ev.BytesOut)
+		if seq != last[p]+1 {
+			bad.Add(1)
+		}
+		last[p] = seq
+		n.Add(1)
+		if seq%500 == 0 {
+			time.Sleep(time.Millisecond) // let a backlog build
+		}
+	}), guard.KindDependencyChanged), guard.WithEventQueue(publishers*each))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for p := range publishers {
+		wg.Go(func() {
+			for seq := range each {
+				g.Publish(guard.Event{Kind: guard.KindDependencyChanged, Status: p, BytesOut: int64(seq)})
+			}
+		})
+	}
+	wg.Wait()
+	if err := g.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != publishers*each || bad.Load() != 0 || g.BusStats().Dropped != 0 {
+		t.Fatalf("delivered %d of %d, %d out of order, stats %+v", n.Load(), publishers*each, bad.Load(), g.BusStats())
 	}
 }

@@ -22,7 +22,8 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 
 // Defaults.
 const (
-	// DefaultEventQueue is the capacity of each sink's event queue.
+	// DefaultEventQueue is the capacity of each sink's event queue: the
+	// most events waiting for, or being delivered to, one sink.
 	DefaultEventQueue = 4096
 	// DefaultRequestIDHeader is the inbound and echoed correlation header.
 	DefaultRequestIDHeader = "X-Request-Id"
@@ -206,8 +207,12 @@ func WithSink(s Sink, kinds ...Kind) Option {
 }
 
 // WithEventQueue sets the capacity of each sink's queue (default
-// DefaultEventQueue, at most MaxEventQueue). Events published to a full
-// queue are dropped and counted (Guard.BusStats).
+// DefaultEventQueue, at most MaxEventQueue): the most events waiting for,
+// or being delivered to, one sink. Events published to a full queue are
+// dropped and counted (Guard.BusStats). A queue's memory follows its
+// backlog (about 256 bytes per waiting event plus what the events point
+// to), not its capacity; a buffer a burst grew beyond 256 events is
+// released once the backlog is gone.
 func WithEventQueue(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 1 || n > MaxEventQueue {

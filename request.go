@@ -82,6 +82,7 @@ type Request struct {
 	prinState uint8 // 0 unknown, 1 resolved
 	checked   int   // how many stages' Check ran (Finisher)
 	vals      []kv
+	valsBuf   [2]kv // backs the first values set, so common stages allocate nothing
 	// idBuf backs a generated CorrelationID and idHdr the echoed header
 	// value, so correlation costs no allocation. A Request is never reused
 	// once its view may have escaped (see Guard.AttachContext), so strings
@@ -133,6 +134,9 @@ func (r *Request) SetValue(key, value any) {
 			r.vals[i].v = value
 			return
 		}
+	}
+	if r.vals == nil {
+		r.vals = r.valsBuf[:0]
 	}
 	r.vals = append(r.vals, kv{key, value})
 }
@@ -188,7 +192,7 @@ func (r *Request) Emit(ev Event) {
 		return
 	}
 	r.fill(&ev)
-	r.g.bus.publish(ev)
+	r.g.bus.publish(&ev)
 }
 
 func (r *Request) fill(ev *Event) {

@@ -106,7 +106,7 @@ type Logging struct {
 	// Owned by the sink goroutine.
 	fields []zap.Field
 	ips    map[netip.Addr]string
-	routes map[routeKey]*zap.Logger
+	routes map[routeKey]zapcore.Core
 }
 
 type routeKey struct{ method, route string }
@@ -126,7 +126,7 @@ func New(l *zap.Logger, opts ...Option) (*Logging, error) {
 			return nil, err
 		}
 	}
-	lg := &Logging{base: l, scrub: c.scrubber, bodies: c.bodyLimit, ips: map[netip.Addr]string{}, routes: map[routeKey]*zap.Logger{}}
+	lg := &Logging{base: l, scrub: c.scrubber, bodies: c.bodyLimit, ips: map[netip.Addr]string{}, routes: map[routeKey]zapcore.Core{}}
 	// Sink lines are written by the sink goroutine: the caller would
 	// always be this file, and finding it costs a stack walk per line.
 	lg.events = l.WithOptions(zap.WithCaller(false), zap.AddStacktrace(zapcore.FatalLevel+1))
@@ -202,7 +202,15 @@ func (lg *Logging) request(ev *guard.Event) {
 	if ev.Status >= 500 {
 		level = zapcore.ErrorLevel
 	}
-	ce := lg.forRoute(ev.Method, ev.Route).Check(level, MessageRequest)
+	// The entry is checked against the cached core directly, stamped with
+	// the time the response finished (ev.Time): the line's ts is the
+	// request's end, not when the sink got to it, and the sink saves the
+	// clock read zap.Logger.Check would make.
+	ent := zapcore.Entry{Level: level, Time: ev.Time, LoggerName: lg.requests.Name(), Message: MessageRequest}
+	if ent.Time.IsZero() {
+		ent.Time = time.Now()
+	}
+	ce := lg.forRoute(ev.Method, ev.Route).Check(ent, nil)
 	if ce == nil {
 		return
 	}
@@ -224,21 +232,21 @@ func (lg *Logging) request(ev *guard.Event) {
 	lg.fields = f
 }
 
-// forRoute returns the request logger with the method and route fields
+// forRoute returns the request logger's core with the method and route fields
 // added (zap encodes them once, in With, and they come first among the
 // line's fields as before), through a bounded cache: routes are
 // templates, and methods other than the standard ones are rare.
-func (lg *Logging) forRoute(method, route string) *zap.Logger {
+func (lg *Logging) forRoute(method, route string) zapcore.Core {
 	k := routeKey{method, route}
-	if l, ok := lg.routes[k]; ok {
-		return l
+	if c, ok := lg.routes[k]; ok {
+		return c
 	}
 	if len(lg.routes) >= routeCacheSize {
 		clear(lg.routes)
 	}
-	l := lg.requests.With(zap.String("method", method), zap.String("route", route))
-	lg.routes[k] = l
-	return l
+	c := lg.requests.With(zap.String("method", method), zap.String("route", route)).Core()
+	lg.routes[k] = c
+	return c
 }
 
 // ip formats addresses through a bounded cache: clients repeat, and the
