@@ -2,8 +2,6 @@ package inspect
 
 import (
 	"strings"
-
-	"github.com/corazawaf/libinjection-go"
 )
 
 // SQL injection reasons.
@@ -135,7 +133,7 @@ func isOperand(t token) bool {
 
 // detectSQLi reports SQL injection in v, whose lower-cased form is lower.
 func detectSQLi(v, lower string, toks []token) (string, bool) {
-	if ok, _ := libinjection.IsSQLi(v); ok {
+	if libinjectionSQLi(v) {
 		return ReasonSQLFingerprint, true
 	}
 	if r, ok := sqlRules(toks); ok {
