@@ -1,5 +1,7 @@
 package inspect
 
+import "strings"
+
 // A deliberately simple SQL lexer for the rules libinjection's fingerprints
 // do not cover. It does not parse string literals: an injected value is a
 // fragment whose quotes close the application's literal, so quotes are
@@ -44,49 +46,97 @@ func bareRest(s string) bool {
 // found near its start, and a 2 KB description is not worth lexing whole.
 const maxSQLTokens = 256
 
-func isWordByte(c byte) bool {
-	return c == '_' || c == '$' || ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c >= 0x80
-}
+func isWordByte(c byte) bool { return lexClass[c]&lxWord != 0 }
+
+// Byte classes of sqlLex.
+const (
+	lxSpace = 1 << iota // ' ' \t \n \r \v \f NUL: skipped
+	lxWord              // isWordByte: [a-z0-9_$] and bytes >= 0x80
+	lxDigit             // 0-9: a number starts
+)
+
+var lexClass = func() (t [256]uint8) {
+	for _, c := range []byte{' ', '\t', '\n', '\r', '\v', '\f', 0} {
+		t[c] = lxSpace
+	}
+	for c := 0; c < 256; c++ {
+		if c == '_' || c == '$' || 'a' <= c && c <= 'z' || c >= 0x80 {
+			t[c] = lxWord
+		}
+		if '0' <= c && c <= '9' {
+			t[c] = lxWord | lxDigit
+		}
+	}
+	return t
+}()
 
 // sqlLex splits lower-cased s into tokens, appending to buf.
 func sqlLex(s string, buf []token) []token {
 	toks := buf[:0]
 	for i := 0; i < len(s) && len(toks) < maxSQLTokens; {
 		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0:
+		switch cl := lexClass[c]; {
+		case cl&lxSpace != 0:
 			i++
-		case c == '/' && i+1 < len(s) && s[i+1] == '*':
-			if i+2 < len(s) && s[i+2] == '!' {
-				// MySQL executable comment: its content is code.
-				toks = append(toks, token{tComment, i, "/*!", 0, false})
-				i += 3
-				for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-					i++
+			continue
+		case cl&lxDigit != 0:
+			j := i + 1
+			for j < len(s) && (lexClass[s[j]]&lxWord != 0 || s[j] == '.') {
+				j++
+			}
+			toks = append(toks, token{tNumber, i, s[i:j], 0, false})
+			i = j
+			continue
+		case cl&lxWord != 0:
+			j := i + 1
+			for j < len(s) && lexClass[s[j]]&lxWord != 0 {
+				j++
+			}
+			toks = append(toks, token{tWord, i, s[i:j], 0, false})
+			i = j
+			continue
+		}
+		switch c {
+		case '/':
+			if i+1 < len(s) && s[i+1] == '*' {
+				if i+2 < len(s) && s[i+2] == '!' {
+					// MySQL executable comment: its content is code.
+					toks = append(toks, token{tComment, i, "/*!", 0, false})
+					i += 3
+					for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+						i++
+					}
+					continue
+				}
+				toks = append(toks, token{tComment, i, "/*", 0, false})
+				end := indexFrom(s, "*/", i+2)
+				if end < 0 {
+					i = len(s)
+				} else {
+					i = end + 2
+					toks[len(toks)-1].follow = byteAt(s, i)
 				}
 				continue
 			}
-			toks = append(toks, token{tComment, i, "/*", 0, false})
-			end := indexFrom(s, "*/", i+2)
-			if end < 0 {
-				i = len(s)
-			} else {
-				i = end + 2
-				toks[len(toks)-1].follow = byteAt(s, i)
+		case '*':
+			if i+1 < len(s) && s[i+1] == '/' {
+				i += 2 // end of an executable comment, or a stray closer
+				continue
 			}
-		case c == '*' && i+1 < len(s) && s[i+1] == '/':
-			i += 2 // end of an executable comment, or a stray closer
-		case c == '-' && i+1 < len(s) && s[i+1] == '-':
-			toks = append(toks, token{tComment, i, "--", byteAt(s, i+2), false})
-			end := indexByteFrom(s, '\n', i)
-			if end < 0 {
-				toks[len(toks)-1].bare = bareRest(s[i+2:])
-				i = len(s)
-			} else {
-				toks[len(toks)-1].bare = bareRest(s[i+2 : end])
-				i = end + 1
+		case '-':
+			if i+1 < len(s) && s[i+1] == '-' {
+				toks = append(toks, token{tComment, i, "--", byteAt(s, i+2), false})
+				end := indexByteFrom(s, '\n', i)
+				if end < 0 {
+					toks[len(toks)-1].bare = bareRest(s[i+2:])
+					i = len(s)
+				} else {
+					toks[len(toks)-1].bare = bareRest(s[i+2 : end])
+					i = end + 1
+				}
+				continue
 			}
-		case c == '#':
+		case '#':
 			toks = append(toks, token{tComment, i, "#", byteAt(s, i+1), false})
 			end := indexByteFrom(s, '\n', i)
 			if end < 0 {
@@ -96,81 +146,150 @@ func sqlLex(s string, buf []token) []token {
 				toks[len(toks)-1].bare = bareRest(s[i+1 : end])
 				i = end + 1
 			}
-		case c == '\'' || c == '"' || c == '`':
+			continue
+		case '\'', '"', '`':
 			toks = append(toks, token{tQuote, i, s[i : i+1], 0, false})
 			i++
-		case c == '@':
+			continue
+		case '@':
 			j := i + 1
 			if j < len(s) && s[j] == '@' {
 				j++
 			}
 			k := j
-			for k < len(s) && (isWordByte(s[k]) || s[k] == '.') {
+			for k < len(s) && (lexClass[s[k]]&lxWord != 0 || s[k] == '.') {
 				k++
 			}
 			toks = append(toks, token{tVar, i, s[i:k], 0, false})
 			i = k
-		case '0' <= c && c <= '9' || c == '.' && i+1 < len(s) && '0' <= s[i+1] && s[i+1] <= '9':
-			j := i + 1
-			for j < len(s) && (isWordByte(s[j]) || s[j] == '.') {
-				j++
-			}
-			toks = append(toks, token{tNumber, i, s[i:j], 0, false})
-			i = j
-		case isWordByte(c):
-			j := i + 1
-			for j < len(s) && isWordByte(s[j]) {
-				j++
-			}
-			toks = append(toks, token{tWord, i, s[i:j], 0, false})
-			i = j
-		default:
-			if n := opLen(s[i:]); n > 0 {
-				toks = append(toks, token{tOp, i, s[i : i+n], 0, false})
-				i += n
+			continue
+		case '.':
+			if i+1 < len(s) && '0' <= s[i+1] && s[i+1] <= '9' {
+				j := i + 1
+				for j < len(s) && (lexClass[s[j]]&lxWord != 0 || s[j] == '.') {
+					j++
+				}
+				toks = append(toks, token{tNumber, i, s[i:j], 0, false})
+				i = j
 				continue
 			}
-			toks = append(toks, token{tPunct, i, s[i : i+1], 0, false})
-			i++
 		}
+		if n := opLen(s[i:]); n > 0 {
+			toks = append(toks, token{tOp, i, s[i : i+n], 0, false})
+			i += n
+			continue
+		}
+		toks = append(toks, token{tPunct, i, s[i : i+1], 0, false})
+		i++
 	}
 	return toks
 }
 
-// opLen returns the length of the operator at the start of s, or 0.
+// opLen returns the length of the operator at the start of s, or 0. The
+// operators are <=> #>> ->> !== === <> != <= >= == || && :: @> <@ -> #>
+// ?| ?& @? #- !< !> ~* !~ = < > | & ^ ~ !, the longest that s starts
+// with (FuzzSQLLex checks this against the list).
 func opLen(s string) int {
-	for _, op := range sqlOps {
-		if len(s) >= len(op) && s[:len(op)] == op {
-			return len(op)
+	var c1, c2 byte
+	if len(s) > 1 {
+		c1 = s[1]
+	}
+	if len(s) > 2 {
+		c2 = s[2]
+	}
+	switch s[0] {
+	case '<':
+		switch {
+		case c1 == '=' && c2 == '>':
+			return 3
+		case c1 == '>' || c1 == '=' || c1 == '@':
+			return 2
 		}
+		return 1
+	case '>':
+		if c1 == '=' {
+			return 2
+		}
+		return 1
+	case '=':
+		switch {
+		case c1 == '=' && c2 == '=':
+			return 3
+		case c1 == '=':
+			return 2
+		}
+		return 1
+	case '!':
+		switch {
+		case c1 == '=' && c2 == '=':
+			return 3
+		case c1 == '=' || c1 == '<' || c1 == '>' || c1 == '~':
+			return 2
+		}
+		return 1
+	case '#':
+		switch {
+		case c1 == '>' && c2 == '>':
+			return 3
+		case c1 == '>' || c1 == '-':
+			return 2
+		}
+	case '-':
+		switch {
+		case c1 == '>' && c2 == '>':
+			return 3
+		case c1 == '>':
+			return 2
+		}
+	case '|':
+		if c1 == '|' {
+			return 2
+		}
+		return 1
+	case '&':
+		if c1 == '&' {
+			return 2
+		}
+		return 1
+	case ':':
+		if c1 == ':' {
+			return 2
+		}
+	case '@':
+		if c1 == '>' || c1 == '?' {
+			return 2
+		}
+	case '?':
+		if c1 == '|' || c1 == '&' {
+			return 2
+		}
+	case '~':
+		if c1 == '*' {
+			return 2
+		}
+		return 1
+	case '^':
+		return 1
 	}
 	return 0
-}
-
-// Longest first.
-var sqlOps = []string{
-	"<=>", "#>>", "->>", "!==", "===",
-	"<>", "!=", "<=", ">=", "==", "||", "&&", "::", "@>", "<@", "->", "#>", "?|", "?&", "@?", "#-", "!<", "!>", "~*", "!~",
-	"=", "<", ">", "|", "&", "^", "~", "!",
 }
 
 func indexFrom(s, sub string, from int) int {
 	if from > len(s) {
 		return -1
 	}
-	for i := from; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
+	if i := strings.Index(s[from:], sub); i >= 0 {
+		return from + i
 	}
 	return -1
 }
 
 func indexByteFrom(s string, c byte, from int) int {
-	for i := from; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
+	if from > len(s) {
+		return -1
+	}
+	if i := strings.IndexByte(s[from:], c); i >= 0 {
+		return from + i
 	}
 	return -1
 }
