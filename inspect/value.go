@@ -421,7 +421,7 @@ func checkForm(v string, flags uint32, classes Classes) (Finding, bool) {
 	if classes.Has(ClassXSS) && flags&(fAngle|fColon|fParen|fEq|fBrace|fBacktick|fDot) != 0 && xssNeeded(v, flags) {
 		lower = lowerASCII(v)
 		{
-			if r, ok := detectXSS(v, lower, compactFormBuf(lower, compactBuf[:])); ok {
+			if r, ok := detectXSS(v, lower, compactFormBuf(lower, compactBuf[:]), flags); ok {
 				return Finding{Class: ClassXSS, Reason: r}, true
 			}
 		}

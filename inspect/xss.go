@@ -51,18 +51,26 @@ var eventStems = []string{
 
 // detectXSS reports cross-site scripting in v; lower is v lower-cased and
 // compact is lower with whitespace and control characters removed.
-func detectXSS(v, lower, compact string) (string, bool) {
-	hasLT := strings.IndexByte(lower, '<') >= 0
+//
+// flags are v's byte flags (scanBytes): every scheme scanSchemes looks for
+// ends with ':', and every attribute scanEventAttr finds is followed by
+// '=', so they run only on values with those bytes.
+func detectXSS(v, lower, compact string, flags uint32) (string, bool) {
+	hasLT := flags&fAngle != 0 && strings.IndexByte(lower, '<') >= 0
 	if hasLT {
 		if r, ok := scanTags(lower); ok {
 			return r, true
 		}
 	}
-	if r, ok := scanSchemes(lower, compact); ok {
-		return r, true
+	if flags&fColon != 0 {
+		if r, ok := scanSchemes(lower, compact); ok {
+			return r, true
+		}
 	}
-	if r, ok := scanEventAttr(lower, hasLT); ok {
-		return r, true
+	if flags&fEq != 0 {
+		if r, ok := scanEventAttr(lower, hasLT); ok {
+			return r, true
+		}
 	}
 	if r, ok := scanJS(lower, compact); ok {
 		return r, true
@@ -325,29 +333,112 @@ var jsObjects = []string{
 // scanJS finds script syntax: sink calls in lower (where the name must be
 // glued to its parenthesis: prose says "please confirm (yes)") and DOM
 // objects in compact, both with JS comments removed.
+//
+// One pass over lower gives the set of bytes it holds (jsMask); every
+// search below is for a literal, which can occur only where all of its
+// bytes do, in lower or in the strings made from it by removing bytes
+// (compact, comments stripped). Sink names are then looked for only in
+// front of the bytes that can follow a call, DOM objects only around
+// their first punctuation byte. FuzzScanJS checks this against the
+// former substring searches.
 func scanJS(lower, compact string) (string, bool) {
+	present := jsMask(lower)
 	s := lower
-	if strings.Contains(s, "/*") {
+	if present&jsCommentOpen == jsCommentOpen && strings.Contains(s, "/*") {
 		s = stripBlockComments(s)
 	}
-	// A trigram filter over s spares the search for most names: a name
-	// (three bytes or more) that occurs in s has its first and last
-	// trigrams in s.
-	var tg trigrams
-	tg.add(s)
+	if present&jsSinkNext != 0 && jsSinkCall(s) {
+		return ReasonXSSSink, true
+	}
+	if compact != lower {
+		s = compact
+		if present&jsCommentOpen == jsCommentOpen && strings.Contains(s, "/*") {
+			s = stripBlockComments(s)
+		}
+	}
+	if jsObject(s, present) {
+		return ReasonXSSSink, true
+	}
+	if present&(jsBit['!']|jsBit['[']) == jsBit['!']|jsBit['['] && jsFuck(s) {
+		return ReasonXSSSink, true
+	}
+	if present&jsBit['{'] != 0 && strings.Contains(s, "{{") && (strings.Contains(s, "constructor") || strings.Contains(s, "$eval") || strings.Contains(s, "$on") || strings.Contains(s, "alert")) {
+		return ReasonXSSTemplate, true
+	}
+	if present&(jsBit[':']|jsBit['(']) != 0 && cssScriptIn(s, present) && strings.ContainsAny(s, ":(") {
+		return ReasonXSSCSS, true
+	}
+	return "", false
+}
+
+// jsBit maps a byte to its bit in a jsMask: a bit per lower-case letter
+// and per punctuation byte, one for digits, one for the other bytes; none
+// for whitespace and control bytes (which compact drops) or upper-case
+// letters (which lower has none of).
+var jsBit = func() (t [256]uint64) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = 1 << (c - 'a')
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 1 << 26
+	}
+	for i, c := range []byte("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") {
+		t[c] = 1 << (27 + i)
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = 1 << 59
+	}
+	return t
+}()
+
+// jsMask returns the bits of the bytes of s.
+func jsMask(s string) uint64 {
+	var m uint64
+	for i := 0; i < len(s); i++ {
+		m |= jsBit[s[i]]
+	}
+	return m
+}
+
+var (
+	jsCommentOpen = jsBit['/'] | jsBit['*']
+	// jsSinkNext are the bytes that follow a sink name in a call: ( ` )
+	// ?. .call [ and ; after '='.
+	jsSinkNext = jsBit['('] | jsBit['`'] | jsBit[')'] | jsBit['?'] | jsBit['.'] | jsBit['['] | jsBit[';']
+)
+
+// jsSinksByLast lists jsSinks by their last letter (every name ends in
+// one).
+var jsSinksByLast = func() (t [26][]string) {
 	for _, name := range jsSinks {
-		if !tg.mayHave(name) {
+		l := name[len(name)-1] - 'a'
+		t[l] = append(t[l], name)
+	}
+	return t
+}()
+
+// jsSinkCall reports whether s has a sink name, not glued to a word
+// before it, followed by a call: name( name` (name)( name?.( name.call
+// name[ and =name;. Common words ("open", "write") called need a dot
+// before them or script in their arguments.
+func jsSinkCall(s string) bool {
+	for k := 1; k < len(s); k++ {
+		c := s[k]
+		if jsBit[c]&jsSinkNext == 0 {
 			continue
 		}
-		for i := strings.Index(s, name); i >= 0; i = nextIndex(s, name, i+len(name)) {
+		l := s[k-1]
+		if l < 'a' || l > 'z' {
+			continue
+		}
+		for _, name := range jsSinksByLast[l-'a'] {
+			i := k - len(name)
+			if i < 0 || s[i:k] != name {
+				continue
+			}
 			if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '_') {
 				continue
 			}
-			k := i + len(name)
-			if k >= len(s) {
-				break
-			}
-			c := s[k]
 			switch {
 			case c == '(' || c == '`':
 				if name == "open" || name == "write" || name == "writeln" || name == "execute" || name == "import" || name == "function" || name == "constructor" || name == "fetch" {
@@ -356,51 +447,113 @@ func scanJS(lower, compact string) (string, bool) {
 						continue
 					}
 				}
-				return ReasonXSSSink, true
+				return true
 			case c == ')' && k+1 < len(s) && s[k+1] == '(': // (alert)(1)
-				return ReasonXSSSink, true
+				return true
 			case c == '?' && strings.HasPrefix(s[k:], "?.(") || c == '?' && strings.HasPrefix(s[k:], "?.call"): // alert?.(1)
-				return ReasonXSSSink, true
+				return true
 			case c == '.' && (strings.HasPrefix(s[k:], ".call") || strings.HasPrefix(s[k:], ".apply") || strings.HasPrefix(s[k:], ".bind")):
-				return ReasonXSSSink, true
+				return true
 			case c == '[' || c == ';' && i > 0 && s[i-1] == '=':
-				return ReasonXSSSink, true
+				return true
 			}
 		}
 	}
-	if compact != lower {
-		s = compact
-		if strings.Contains(s, "/*") {
-			s = stripBlockComments(s)
-		}
-		tg = trigrams{}
-		tg.add(s)
-	}
-	for _, o := range jsObjects {
-		if tg.mayHave(o) && strings.Contains(s, o) {
-			if o[0] == '.' || o == "$on" || o == ".prototype." || o == "location=" || o == "opener." || o == "localstorage" || o == "sessionstorage" || o == "(document)" {
-				// Plain-text risk: require other script syntax too.
-				if !strings.ContainsAny(s, "();=[]`") {
-					continue
-				}
-				if o == ".apply(" || o == ".call(" {
-					continue // only meaningful with a sink, handled above
-				}
-			}
-			return ReasonXSSSink, true
-		}
-	}
-	if jsFuck(s) {
-		return ReasonXSSSink, true
-	}
-	if strings.Contains(s, "{{") && (strings.Contains(s, "constructor") || strings.Contains(s, "$eval") || strings.Contains(s, "$on") || strings.Contains(s, "alert")) {
-		return ReasonXSSTemplate, true
-	}
-	if cssScript(s) && strings.ContainsAny(s, ":(") {
-		return ReasonXSSCSS, true
-	}
-	return "", false
+	return false
 }
+
+// jsObjectPattern is an entry of jsObjects, with the position of its
+// first byte that is not a letter (its anchor; -1 for words), the bits
+// of its bytes, and whether it counts only with script syntax around it
+// (plain text mentions it).
+type jsObjectPattern struct {
+	text   string
+	anchor int
+	mask   uint64
+	risky  bool
+}
+
+// jsObjectsByAnchor lists the entries of jsObjects by their anchor byte;
+// jsObjectWords has the words. ".apply(" and ".call(" are left out: they
+// count only beside a sink, which jsSinkCall has looked for.
+var jsObjectsByAnchor, jsObjectWords = func() (t [256][]jsObjectPattern, words []jsObjectPattern) {
+	for _, o := range jsObjects {
+		if o == ".apply(" || o == ".call(" {
+			continue
+		}
+		p := jsObjectPattern{text: o, anchor: -1, mask: jsMask(o),
+			risky: o[0] == '.' || o == "$on" || o == ".prototype." || o == "location=" || o == "opener." || o == "localstorage" || o == "sessionstorage" || o == "(document)"}
+		for i := 0; i < len(o); i++ {
+			if !isAlpha(o[i]) {
+				p.anchor = i
+				break
+			}
+		}
+		if p.anchor < 0 {
+			words = append(words, p)
+		} else {
+			t[o[p.anchor]] = append(t[o[p.anchor]], p)
+		}
+	}
+	return t, words
+}()
+
+// jsObject reports whether s holds an entry of jsObjects; those that
+// plain text may mention need script syntax (one of ();=[]`) too.
+// present has the bits of every byte of s.
+func jsObject(s string, present uint64) bool {
+	code := -1 // whether s has script syntax, computed once
+	found := func(p *jsObjectPattern) bool {
+		if !p.risky {
+			return true
+		}
+		if code < 0 {
+			code = 0
+			if strings.ContainsAny(s, "();=[]`") {
+				code = 1
+			}
+		}
+		return code == 1
+	}
+	for i := range jsObjectWords {
+		p := &jsObjectWords[i]
+		if present&p.mask == p.mask && strings.Contains(s, p.text) && found(p) {
+			return true
+		}
+	}
+	for k := 0; k < len(s); k++ {
+		ps := jsObjectsByAnchor[s[k]]
+		for i := range ps {
+			p := &ps[i]
+			start := k - p.anchor
+			if present&p.mask != p.mask || start < 0 || start+len(p.text) > len(s) || s[start:start+len(p.text)] != p.text {
+				continue
+			}
+			if found(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cssScriptIn is cssScript(s), each search run only when s may hold its
+// bytes (present has the bits of every byte of s).
+func cssScriptIn(s string, present uint64) bool {
+	for _, p := range cssScripts {
+		if present&p.mask == p.mask && strings.Contains(s, p.text) {
+			return true
+		}
+	}
+	return false
+}
+
+var cssScripts = func() (ps []jsObjectPattern) {
+	for _, t := range []string{"expression(", "-moz-binding", "behavior:", "behaviour:", "url(javascript", "url(\"javascript", "url('javascript", "@import"} {
+		ps = append(ps, jsObjectPattern{text: t, mask: jsMask(t)})
+	}
+	return ps
+}()
 
 // jsArgs reports whether s, starting at '(' or '`', looks like a call with
 // script-ish arguments: a quote, a nested call, a property access.
@@ -428,28 +581,4 @@ func jsFuck(s string) bool {
 		n++
 	}
 	return n >= 2
-}
-
-// trigrams is a 4096-bit set of the hashed three-byte substrings of a
-// string: a needle of three bytes or more can occur in the string only if
-// its first and last trigrams are in the set (no false negatives).
-type trigrams [64]uint64
-
-func trigramHash(a, b, c byte) uint { return (uint(a)*0x3bd + uint(b)*0x4f + uint(c)) & 4095 }
-
-func (t *trigrams) add(s string) {
-	for i := 0; i+2 < len(s); i++ {
-		h := trigramHash(s[i], s[i+1], s[i+2])
-		t[h>>6] |= 1 << (h & 63)
-	}
-}
-
-func (t *trigrams) mayHave(w string) bool {
-	if len(w) < 3 {
-		return true
-	}
-	h := trigramHash(w[0], w[1], w[2])
-	n := len(w)
-	g := trigramHash(w[n-3], w[n-2], w[n-1])
-	return t[h>>6]&(1<<(h&63)) != 0 && t[g>>6]&(1<<(g&63)) != 0
 }
