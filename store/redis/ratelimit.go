@@ -26,6 +26,7 @@ const DefaultPipelines = 4
 
 var (
 	rateLimitScript  = goredis.NewScript(rateLimitLua)
+	rateLimitOne     = goredis.NewScript(rateLimitOneLua)
 	rateRefundScript = goredis.NewScript(rateLimitRefundLua)
 )
 
@@ -132,11 +133,12 @@ func (s *Store) RateLimitBackend() (limiter.Backend, error) { return NewRateLimi
 
 // rlCall is one script call: a decision, or one slot's share of it.
 type rlCall struct {
-	keys  []string
-	args  []any
-	reply []int64
-	err   error
-	done  chan struct{}
+	script *goredis.Script // rateLimitOne for one key, else rateLimitScript
+	keys   []string
+	args   []any
+	reply  []int64
+	err    error
+	done   chan struct{}
 	// set under the backend's mu when a finishing pipeline hands the next
 	// one to this call's goroutine
 	lead  bool
@@ -156,7 +158,10 @@ func (b *RateLimitBackend) key(op *limiter.Op) string {
 
 // newCall builds the script call for ops (indexes into bt.Ops).
 func (b *RateLimitBackend) newCall(bt *limiter.Batch, idx []int) *rlCall {
-	c := &rlCall{keys: make([]string, len(idx)), args: make([]any, 3)}
+	c := &rlCall{script: rateLimitScript, keys: make([]string, len(idx)), args: make([]any, 3)}
+	if len(idx) == 1 {
+		c.script = rateLimitOne
+	}
 	if b.testNow {
 		c.args[0] = strconv.FormatInt(bt.Now, 10)
 	} else {
@@ -455,7 +460,7 @@ func (b *RateLimitBackend) exec(ctx context.Context, calls []*rlCall) {
 	client := b.s.client
 	if len(calls) == 1 {
 		c := calls[0]
-		c.setReply(rateLimitScript.Run(ctx, client, c.keys, c.args...))
+		c.setReply(c.script.Run(ctx, client, c.keys, c.args...))
 		if c.err != nil {
 			c.err = b.s.fail(ctx, "ratelimit", c.err)
 		}
@@ -468,7 +473,7 @@ func (b *RateLimitBackend) exec(ctx context.Context, calls []*rlCall) {
 	cmds := make([]*goredis.Cmd, len(calls))
 	pipe := client.Pipeline()
 	for i, c := range calls {
-		cmds[i] = rateLimitScript.EvalSha(ctx, pipe, c.keys, c.args...)
+		cmds[i] = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
 	}
 	_, _ = pipe.Exec(ctx)
 	var retry []int
@@ -483,7 +488,7 @@ func (b *RateLimitBackend) exec(ctx context.Context, calls []*rlCall) {
 	if len(retry) > 0 {
 		pipe := client.Pipeline()
 		for _, i := range retry {
-			cmds[i] = rateLimitScript.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
+			cmds[i] = calls[i].script.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
 		}
 		_, _ = pipe.Exec(ctx)
 		for _, i := range retry {
