@@ -144,3 +144,28 @@ func twoOpBatch() *limiter.Batch {
 	bt.Add(limiter.Op{Tag: "t", Name: "b", Spec: limiter.SpecOf(limiter.Per(50, time.Hour)), Cost: 1})
 	return bt
 }
+
+// TestRateLimitServerClockTTL: on the server's clock both scripts give a
+// key the TTL after which its state equals a fresh key's (PXAT): a GCRA
+// limit of 2 per hour after one request is back to full after 30 minutes.
+func TestRateLimitServerClockTTL(t *testing.T) {
+	c := singleClient(t)
+	ctx := context.Background()
+	b := rlBackend(t, c)
+	spec := limiter.SpecOf(limiter.Per(2, time.Hour))
+	for _, n := range []int{1, 2} { // the single-limit and the general script
+		var bt limiter.Batch
+		for i := range n {
+			bt.Add(limiter.Op{Tag: "ttl" + strconv.Itoa(n), Name: strconv.Itoa(i), Spec: spec, Cost: 1})
+		}
+		if err := b.Decide(ctx, &bt); err != nil || !bt.Allowed {
+			t.Fatalf("%d limits: %v %+v", n, err, bt.Results[0])
+		}
+		for i := range n {
+			ttl := c.PTTL(ctx, b.key(&bt.Ops[i])).Val()
+			if ttl <= 30*time.Minute-5*time.Second || ttl > 30*time.Minute+time.Millisecond {
+				t.Fatalf("%d limits, key %d: TTL %v, want 30m", n, i, ttl)
+			}
+		}
+	}
+}
