@@ -2,10 +2,10 @@ package inspect
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/corazawaf/libinjection-go"
 )
@@ -133,37 +133,91 @@ func FuzzXSSGate(f *testing.F) {
 	})
 }
 
-// FuzzJSONRaw checks the walker's eight-byte string scan (used when the
-// caller gives src's bytes as raw) against the byte-at-a-time scan: the
-// same strings are visited and the same error is returned.
-func FuzzJSONRaw(f *testing.F) {
+// FuzzJSONStrings checks the strings the walker visits against
+// encoding/json's token stream (for valid UTF-8 documents): every string
+// value in order, every key not made only of [A-Za-z0-9_] (cut at
+// maxFieldName bytes), each with its byte flags as scanBytes computes
+// them.
+func FuzzJSONStrings(f *testing.F) {
 	for _, s := range []string{
 		`{"a":[1,2,{"b":"c"}],"d":null}`, `{"name":"Merino wool running socks (3 pairs)","q":"a\"b\\c"}`,
-		`["0123456789abcdef\u00e9","x` + "\x01" + `"]`, `"abcdefgh\"ijklmnop"`, `"é€ 日本語 ok"`,
+		`["0123456789abcdef\u00e9","x\u0001"]`, `"abcdefgh\"ijklmnop"`, `"é€ 日本語 ok"`, `{"a-b":{"c d":["e'f"]}}`,
+		`{"` + strings.Repeat("k", 100) + `-":1}`, `{"` + strings.Repeat("k", 100) + `":"v"}`,
 	} {
 		f.Add(s)
 	}
-	collect := func(s string, raw []byte) ([]string, error) {
-		var got []string
-		w := &jsonWalker{src: s, raw: raw, maxDepth: 1 << 20, maxFields: 1 << 30}
-		w.visit = func(_ *jsonWalker, v string, key bool) bool {
-			got = append(got, strings.Clone(v))
-			return true
-		}
-		return got, w.walk()
-	}
+	f.Add(benchJSON())
 	f.Fuzz(func(t *testing.T, s string) {
-		a, errA := collect(s, nil)
-		b, errB := collect(s, []byte(s))
-		if fmt.Sprint(errA) != fmt.Sprint(errB) || len(a) != len(b) {
-			t.Fatalf("%q: plain %q %v, raw %q %v", s, a, errA, b, errB)
-		}
-		for i := range a {
-			if a[i] != b[i] {
-				t.Fatalf("%q: plain %q, raw %q", s, a, b)
-			}
-		}
+		checkJSONStrings(t, s)
 	})
+}
+
+func checkJSONStrings(t testing.TB, s string) {
+	t.Helper()
+	type visit struct {
+		v   string
+		key bool
+	}
+	var got []visit
+	w := &jsonWalker{src: s, maxDepth: 1 << 20, maxFields: 1 << 30}
+	w.visit = func(w *jsonWalker, v string, key bool) bool {
+		if w.flags != scanBytes(v) {
+			t.Fatalf("%q: flags of %q are %#x, scanBytes %#x", s, v, w.flags, scanBytes(v))
+		}
+		got = append(got, visit{strings.Clone(v), key})
+		return true
+	}
+	if err := w.walk(); err != nil || !utf8.ValidString(s) {
+		return
+	}
+	var want []visit
+	dec := json.NewDecoder(strings.NewReader(s))
+	type frame struct{ obj, wantKey bool }
+	var stack []frame
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].obj {
+			stack[n-1].wantKey = true
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
+			case '{':
+				stack = append(stack, frame{obj: true, wantKey: true})
+			case '[':
+				stack = append(stack, frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
+				k := tok[:min(len(tok), maxFieldName)]
+				if scanBytes(k)&^fZero != 0 {
+					want = append(want, visit{k, true})
+				}
+				stack[n-1].wantKey = false
+				continue
+			}
+			want = append(want, visit{tok, false})
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%q: visited %+v, encoding/json %+v", s, got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("%q: visited %+v, encoding/json %+v", s, got, want)
+		}
+	}
 }
 
 // wordScanRef is wordScan as it was before its loop was split into a

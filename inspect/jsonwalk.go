@@ -1,9 +1,7 @@
 package inspect
 
 import (
-	"encoding/binary"
 	"errors"
-	"math/bits"
 	"unicode/utf8"
 )
 
@@ -22,15 +20,19 @@ var (
 // with escapes.
 type jsonWalker struct {
 	src       string
-	raw       []byte // src's bytes when the caller has them: enables 8-byte loads
 	pos       int
 	maxDepth  int
 	maxFields int
 	fields    int
 	segs      []string // the current field's path: keys, and "" for array elements
 	scratch   []byte   // unescaped string buffer
+	// flags are the byte flags (scanBytes) of the string last read, as
+	// visit receives it: the walker computes them in the pass that finds
+	// the string's end.
+	flags uint32
 	// visit returns false to stop the walk (a finding). It builds the
-	// field's name with appendName only when it needs it.
+	// field's name with appendName only when it needs it. Keys made only
+	// of [A-Za-z0-9_] are not visited.
 	visit   func(w *jsonWalker, value string, key bool) bool
 	stopped bool
 }
@@ -50,37 +52,36 @@ func (w *jsonWalker) appendName(b []byte) []byte {
 }
 
 func (w *jsonWalker) walk() error {
-	w.skipSpace()
+	w.pos = skipJSONSpace(w.src, w.pos)
 	if err := w.value(0); err != nil {
 		return err
 	}
 	if w.stopped {
 		return nil
 	}
-	w.skipSpace()
-	if w.pos != len(w.src) {
+	if skipJSONSpace(w.src, w.pos) != len(w.src) {
 		return ErrJSONSyntax // trailing data
 	}
 	return nil
 }
 
-func (w *jsonWalker) skipSpace() {
-	s, i := w.src, w.pos
+func (w *jsonWalker) skipSpace() { w.pos = skipJSONSpace(w.src, w.pos) }
+
+// skipJSONSpace returns the index of the first byte at or after i that is
+// not JSON whitespace.
+func skipJSONSpace(s string, i int) int {
 	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
 		i++
 	}
-	w.pos = i
+	return i
 }
 
+// value reads the value at pos, which is not whitespace.
 func (w *jsonWalker) value(depth int) error {
 	if w.pos >= len(w.src) {
 		return ErrJSONSyntax
 	}
 	switch c := w.src[w.pos]; {
-	case c == '{':
-		return w.object(depth + 1)
-	case c == '[':
-		return w.array(depth + 1)
 	case c == '"':
 		s, err := w.str()
 		if err != nil {
@@ -90,6 +91,10 @@ func (w *jsonWalker) value(depth int) error {
 			w.stopped = true
 		}
 		return nil
+	case c == '{':
+		return w.object(depth + 1)
+	case c == '[':
+		return w.array(depth + 1)
 	case c == 't':
 		return w.lit("true")
 	case c == 'f':
@@ -155,67 +160,66 @@ func (w *jsonWalker) number() error {
 	return nil
 }
 
-func (w *jsonWalker) count() error {
-	w.fields++
-	if w.fields > w.maxFields {
-		return ErrTooManyFields
-	}
-	return nil
-}
-
 func (w *jsonWalker) object(depth int) error {
 	if depth > w.maxDepth {
 		return ErrJSONDepth
 	}
-	w.pos++ // {
-	w.skipSpace()
-	if w.pos < len(w.src) && w.src[w.pos] == '}' {
-		w.pos++
+	s := w.src
+	i := skipJSONSpace(s, w.pos+1) // after {
+	if i < len(s) && s[i] == '}' {
+		w.pos = i + 1
 		return nil
 	}
 	base := len(w.segs)
 	w.segs = append(w.segs, "")
 	for {
-		if err := w.count(); err != nil {
-			return err
+		w.fields++
+		if w.fields > w.maxFields {
+			return ErrTooManyFields
 		}
-		w.skipSpace()
-		if w.pos >= len(w.src) || w.src[w.pos] != '"' {
+		if i >= len(s) || s[i] != '"' {
 			return ErrJSONSyntax
 		}
+		w.pos = i
 		k, err := w.str()
 		if err != nil {
 			return err
 		}
+		flags := w.flags
 		if len(k) > maxFieldName {
 			k = k[:maxFieldName]
+			flags = scanBytes(k)
 		}
 		w.segs[base] = k
-		if !plainKey(k) && !w.visit(w, k, true) {
-			w.stopped = true
-			return nil
+		// A key of [A-Za-z0-9_] (flags without fZero: see scanBytes)
+		// cannot carry an injection: it is not visited.
+		if flags&^fZero != 0 {
+			w.flags = flags
+			if !w.visit(w, k, true) {
+				w.stopped = true
+				return nil
+			}
 		}
-		w.skipSpace()
-		if w.pos >= len(w.src) || w.src[w.pos] != ':' {
+		i = skipJSONSpace(s, w.pos)
+		if i >= len(s) || s[i] != ':' {
 			return ErrJSONSyntax
 		}
-		w.pos++
-		w.skipSpace()
+		w.pos = skipJSONSpace(s, i+1)
 		if err := w.value(depth); err != nil {
 			return err
 		}
 		if w.stopped {
 			return nil
 		}
-		w.skipSpace()
-		if w.pos >= len(w.src) {
+		i = skipJSONSpace(s, w.pos)
+		if i >= len(s) {
 			return ErrJSONSyntax
 		}
-		switch w.src[w.pos] {
+		switch s[i] {
 		case ',':
-			w.pos++
+			i = skipJSONSpace(s, i+1)
 		case '}':
-			w.pos++
+			w.pos = i + 1
 			w.segs = w.segs[:base]
 			return nil
 		default:
@@ -228,34 +232,35 @@ func (w *jsonWalker) array(depth int) error {
 	if depth > w.maxDepth {
 		return ErrJSONDepth
 	}
-	w.pos++ // [
-	w.skipSpace()
-	if w.pos < len(w.src) && w.src[w.pos] == ']' {
-		w.pos++
+	s := w.src
+	i := skipJSONSpace(s, w.pos+1) // after [
+	if i < len(s) && s[i] == ']' {
+		w.pos = i + 1
 		return nil
 	}
 	base := len(w.segs)
 	w.segs = append(w.segs, "")
 	for {
-		if err := w.count(); err != nil {
-			return err
+		w.fields++
+		if w.fields > w.maxFields {
+			return ErrTooManyFields
 		}
-		w.skipSpace()
+		w.pos = i
 		if err := w.value(depth); err != nil {
 			return err
 		}
 		if w.stopped {
 			return nil
 		}
-		w.skipSpace()
-		if w.pos >= len(w.src) {
+		i = skipJSONSpace(s, w.pos)
+		if i >= len(s) {
 			return ErrJSONSyntax
 		}
-		switch w.src[w.pos] {
+		switch s[i] {
 		case ',':
-			w.pos++
+			i = skipJSONSpace(s, i+1)
 		case ']':
-			w.pos++
+			w.pos = i + 1
 			w.segs = w.segs[:base]
 			return nil
 		default:
@@ -264,40 +269,69 @@ func (w *jsonWalker) array(depth int) error {
 	}
 }
 
+// fStrStop marks, in strFlags, the bytes that end the plain run of a JSON
+// string: the closing quote, a backslash and the control bytes. It is
+// above every scanBytes flag.
+const fStrStop = 1 << 31
+
+// strFlags is byteFlags with fStrStop on the bytes that end a string's
+// plain run: one table gives both the end and the value's flags.
+var strFlags = func() (t [256]uint32) {
+	t = byteFlags
+	for c := 0; c < 0x20; c++ {
+		t[c] |= fStrStop
+	}
+	t['"'] |= fStrStop
+	t['\\'] |= fStrStop
+	return t
+}()
+
 // str reads the string at pos (which is '"') and returns its decoded
-// value: a substring of src when it has no escapes.
+// value: a substring of src when it has no escapes. It sets w.flags to
+// the value's byte flags, computed in the pass that finds its end.
 func (w *jsonWalker) str() (string, error) {
 	s := w.src
-	i := w.pos + 1
-	start := i
-	// Eight bytes at a time while none is '"', '\\' or a control byte.
-	if raw := w.raw; len(raw) == len(s) {
-		for i+8 <= len(raw) {
-			x := binary.LittleEndian.Uint64(raw[i:])
-			if m := strStopMask(x); m != 0 {
-				// The lowest marked byte is the first stop byte: the
-				// borrows of the subtractions only run upwards.
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
-		}
+	start := w.pos + 1
+	i, f := plainRun(s, start)
+	if i < len(s) && s[i] == '"' {
+		w.pos = i + 1
+		w.flags = f
+		return s[start:i], nil
 	}
-	for i < len(s) && !strStop[s[i]] {
+	return w.escaped(start, i)
+}
+
+// plainRun returns the end of the run of s from i that has no '"', '\\'
+// or control byte, and the byte flags of the run.
+func plainRun(s string, i int) (int, uint32) {
+	var f uint32
+	// Four bytes at a time while none ends the run.
+	for i+4 <= len(s) {
+		t := s[i : i+4]
+		x := strFlags[t[0]] | strFlags[t[1]] | strFlags[t[2]] | strFlags[t[3]]
+		if x&fStrStop != 0 {
+			break
+		}
+		f |= x
+		i += 4
+	}
+	for i < len(s) {
+		x := strFlags[s[i]]
+		if x&fStrStop != 0 {
+			break
+		}
+		f |= x
 		i++
 	}
-	if i < len(s) {
-		switch s[i] {
-		case '"':
-			w.pos = i + 1
-			return s[start:i], nil
-		case '\\':
-		default:
-			return "", ErrJSONSyntax // a control byte
-		}
-	}
-	if i >= len(s) {
-		return "", ErrJSONSyntax
+	return i, f
+}
+
+// escaped reads the rest of a string that starts at start and whose plain
+// run ends at i, before a backslash, a control byte or the end of src.
+func (w *jsonWalker) escaped(start, i int) (string, error) {
+	s := w.src
+	if i >= len(s) || s[i] != '\\' {
+		return "", ErrJSONSyntax // a control byte, or no closing quote
 	}
 	b := append(w.scratch[:0], s[start:i]...)
 	for i < len(s) {
@@ -306,7 +340,9 @@ func (w *jsonWalker) str() (string, error) {
 		case c == '"':
 			w.pos = i + 1
 			w.scratch = b
-			return string(b), nil
+			v := string(b)
+			w.flags = scanBytes(v)
+			return v, nil
 		case c < 0x20:
 			return "", ErrJSONSyntax
 		case c != '\\':
@@ -399,43 +435,3 @@ func appendFieldSegment(b []byte, seg string) []byte {
 	}
 	return b
 }
-
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// hasZero reports whether some byte of x is zero.
-func hasZero(x uint64) bool { return (x-lsb)&^x&msb != 0 }
-
-// strStopMask marks (with its high bit) each byte of x that is '"', '\\'
-// or a control byte; bytes above the first marked one may be marked
-// falsely, the first one never is.
-func strStopMask(x uint64) uint64 {
-	q, b := x^(0x22*lsb), x^(0x5c*lsb)
-	return ((x-lsb*0x20)&^x | (q-lsb)&^q | (b-lsb)&^b) & msb
-}
-
-// hasLess reports whether some byte of x is below n (n <= 128).
-func hasLess(x uint64, n uint64) bool { return (x-lsb*n)&^x&msb != 0 }
-
-// plainKey reports whether k is an identifier ([A-Za-z0-9_], as most keys
-// are), which cannot carry an injection: the walker then skips the visit.
-func plainKey(k string) bool {
-	for i := 0; i < len(k); i++ {
-		if charClass[k[i]]&cSQLWord == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// strStop marks the bytes that end the plain run of a JSON string: the
-// closing quote, a backslash and the control bytes.
-var strStop = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()

@@ -223,7 +223,7 @@ func (s *Stage) Check(r *guard.Request) guard.Decision {
 	defer func() {
 		sc.r, sc.skip, sc.fields, sc.found, sc.field = nil, nil, sc.fields[:0], false, ""
 		sc.tooLong = false
-		sc.walker.src, sc.walker.raw, sc.walker.visit = "", nil, nil
+		sc.walker.src, sc.walker.visit = "", nil
 		s.pool.Put(sc)
 	}()
 	sc.st, sc.r = s, r
@@ -393,8 +393,15 @@ func (sc *scan) inspect(name []byte, v string) bool {
 
 // visitJSON inspects one JSON key or string; the field name is built only
 // for allowances, skips and findings.
+//
+// The walker gives v's byte flags: a value of [A-Za-z0-9_] within
+// Config.MaxValueLen, which Check passes, is passed here at once.
 func (sc *scan) visitJSON(w *jsonWalker, v string, _ bool) bool {
 	if len(v) < 2 {
+		return true
+	}
+	flags := w.flags
+	if flags&^fZero == 0 && len(v) <= sc.st.cfg.MaxValueLen {
 		return true
 	}
 	classes := sc.classes
@@ -405,7 +412,14 @@ func (sc *scan) visitJSON(w *jsonWalker, v string, _ bool) bool {
 			return true
 		}
 	}
-	if f, ok := sc.check(v, classes); ok {
+	var f Finding
+	ok := true
+	if len(v) > sc.st.cfg.MaxValueLen {
+		sc.tooLong = true // as in check
+	} else {
+		f, ok = checkScanned(v, flags, classes)
+	}
+	if ok {
 		sc.name = w.appendName(sc.name[:0])
 		sc.hit(f, string(sc.name))
 		return false
@@ -507,7 +521,6 @@ func (sc *scan) checkBody() guard.Decision {
 	case isJSON:
 		// The body is only read during the walk and no part of it is kept
 		// (field names in findings are copied), so it is not copied.
-		sc.walker.raw = body
 		return sc.checkJSON(bytesString(body))
 	case isForm:
 		d, _ := sc.checkForm(string(body), "form.")

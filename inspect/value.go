@@ -76,7 +76,12 @@ func Check(s string, classes Classes) (Finding, bool) {
 	if len(s) < 2 {
 		return Finding{}, false
 	}
-	flags := scanBytes(s)
+	return checkScanned(s, scanBytes(s), classes)
+}
+
+// checkScanned is Check for a value of 2 to MaxValueLen bytes whose byte
+// flags (scanBytes) are known.
+func checkScanned(s string, flags uint32, classes Classes) (Finding, bool) {
 	if flags&^fZero == 0 {
 		return Finding{}, false // letters, digits and '_' only
 	}
