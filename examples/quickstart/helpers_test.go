@@ -89,7 +89,10 @@ func openRedis(t *testing.T, env string) store.Store {
 	}
 	client := target.client()
 	prefix := "qstest:" + rand.Text()[:12] + ":"
-	st, err := guardredis.New(client, guardredis.WithPrefix(prefix))
+	// A generous timeout: these tests check the application's logic, and
+	// a machine loaded by parallel -race runs can stall a loopback Redis
+	// past the 250 ms default, which the app then rightly answers with 503.
+	st, err := guardredis.New(client, guardredis.WithPrefix(prefix), guardredis.WithTimeout(2*time.Second))
 	if err != nil {
 		_ = client.Close()
 		if os.Getenv("GUARD_REQUIRE_REDIS") == "1" {
