@@ -67,6 +67,36 @@
 // acknowledged. Any number of processes may share one Redis: the
 // operations above are atomic across all of them.
 //
+// # Rate-limit decisions and their cost on the server
+//
+// RateLimitBackend decides with one script call per decision: a decision
+// under one limit runs a script written for one key, a decision under
+// several limits the general one (they share arguments, state and reply,
+// and are checked against each other on random sequences). Concurrent
+// decisions share round trips (pipelines), not script calls.
+//
+// What a call costs the Redis server, in instructions (callgrind, Redis
+// 7.0.15, 500 calls per pipeline, so system calls are spread thin;
+// benchmarks/ratelimit/redis-server-cost.sh prints this table):
+//
+//	EVALSHA of "return 1"                           11,900
+//	TIME + GET + SET PX, nothing else (the floor)   37,500
+//	guard, one limit                                62,400
+//	guard, several limits (general script, 1 key)   76,900
+//	ulule/limiter v3 (INCRBY, PEXPIRE or PTTL)      34,000
+//	go-redis/redis_rate v10 (TIME, GET, SET)        72,400
+//
+// Each redis.call costs the server several thousand instructions (the
+// command's arguments and reply are converted between Lua and Redis
+// objects; TIME about 6,700 of them), so any script deciding on the
+// server's clock costs at least the floor, more than ulule's script,
+// which trusts the client's clock. Where the Redis server is the
+// bottleneck (it is on a machine whose cores the clients share), no
+// design with one script call and a TIME per decision can answer twice
+// as many decisions as ulule. WithScriptBatching shares the call and the
+// TIME between the decisions of a pipeline, at the price of one script
+// call per pipeline instead of per decision.
+//
 // # Ownership and errors
 //
 // The Store does not close the client given to New unless
