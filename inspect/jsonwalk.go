@@ -35,6 +35,7 @@ type jsonWalker struct {
 	// of [A-Za-z0-9_] are not visited.
 	visit   func(w *jsonWalker, value string, key bool) bool
 	stopped bool
+	kinds   []bool // open containers during walk: true for objects
 }
 
 // appendName appends the current field's name to b: "body.user.name",
@@ -51,21 +52,160 @@ func (w *jsonWalker) appendName(b []byte) []byte {
 	return b
 }
 
-func (w *jsonWalker) walk() error {
-	w.pos = skipJSONSpace(w.src, w.pos)
-	if err := w.value(0); err != nil {
-		return err
-	}
-	if w.stopped {
-		return nil
-	}
-	if skipJSONSpace(w.src, w.pos) != len(w.src) {
-		return ErrJSONSyntax // trailing data
-	}
-	return nil
-}
+// Walker states: what the byte at i must start.
+const (
+	wantValue  = iota // a value
+	wantKey           // a member: its key (after '{' or ',')
+	afterValue        // ',' or the end of the container (or of the document)
+)
 
-func (w *jsonWalker) skipSpace() { w.pos = skipJSONSpace(w.src, w.pos) }
+// walk reads the document from pos: one loop over the bytes, with the
+// open containers on a stack (kinds) rather than in recursive calls. It
+// checks, in this order, what the recursive grammar would: the depth when
+// a container opens, the field count before each member or element, then
+// the syntax.
+func (w *jsonWalker) walk() error {
+	s := w.src
+	i := skipJSONSpace(s, w.pos)
+	w.kinds = w.kinds[:0]
+	state := wantValue
+	for {
+		switch state {
+		case wantKey:
+			w.fields++
+			if w.fields > w.maxFields {
+				return ErrTooManyFields
+			}
+			i = skipJSONSpace(s, i)
+			if i >= len(s) || s[i] != '"' {
+				return ErrJSONSyntax
+			}
+			k, f, end, err := w.readString(i)
+			if err != nil {
+				return err
+			}
+			if len(k) > maxFieldName {
+				k = k[:maxFieldName]
+				f = scanBytes(k)
+			}
+			w.segs[len(w.segs)-1] = k
+			// A key of [A-Za-z0-9_] (flags without fZero: see scanBytes)
+			// cannot carry an injection: it is not visited.
+			if f&^fZero != 0 {
+				w.pos, w.flags = end, f
+				if !w.visit(w, k, true) {
+					w.stopped = true
+					return nil
+				}
+			}
+			i = skipJSONSpace(s, end)
+			if i >= len(s) || s[i] != ':' {
+				return ErrJSONSyntax
+			}
+			i = skipJSONSpace(s, i+1)
+			state = wantValue
+			continue
+
+		case wantValue:
+			if i >= len(s) {
+				return ErrJSONSyntax
+			}
+			switch c := s[i]; {
+			case c == '"':
+				v, f, end, err := w.readString(i)
+				if err != nil {
+					return err
+				}
+				w.pos, w.flags = end, f
+				if !w.visit(w, v, false) {
+					w.stopped = true
+					return nil
+				}
+				i = end
+			case c == '{' || c == '[':
+				if len(w.kinds)+1 > w.maxDepth {
+					return ErrJSONDepth
+				}
+				i = skipJSONSpace(s, i+1)
+				if i < len(s) && s[i] == c+2 { // '}' or ']'
+					i++
+					break
+				}
+				w.kinds = append(w.kinds, c == '{')
+				w.segs = append(w.segs, "")
+				if c == '{' {
+					state = wantKey
+					continue
+				}
+				w.fields++
+				if w.fields > w.maxFields {
+					return ErrTooManyFields
+				}
+				i = skipJSONSpace(s, i)
+				continue
+			case c == 't':
+				if !hasLiteral(s, i, "true") {
+					return ErrJSONSyntax
+				}
+				i += 4
+			case c == 'f':
+				if !hasLiteral(s, i, "false") {
+					return ErrJSONSyntax
+				}
+				i += 5
+			case c == 'n':
+				if !hasLiteral(s, i, "null") {
+					return ErrJSONSyntax
+				}
+				i += 4
+			case c == '-' || '0' <= c && c <= '9':
+				end, ok := jsonNumber(s, i)
+				if !ok {
+					return ErrJSONSyntax
+				}
+				i = end
+			default:
+				return ErrJSONSyntax
+			}
+			state = afterValue
+
+		case afterValue:
+			i = skipJSONSpace(s, i)
+			n := len(w.kinds)
+			if n == 0 {
+				w.pos = i
+				if i != len(s) {
+					return ErrJSONSyntax // trailing data
+				}
+				return nil
+			}
+			if i >= len(s) {
+				return ErrJSONSyntax
+			}
+			obj := w.kinds[n-1]
+			switch c := s[i]; {
+			case c == ',':
+				i++
+				if obj {
+					state = wantKey
+					continue
+				}
+				w.fields++
+				if w.fields > w.maxFields {
+					return ErrTooManyFields
+				}
+				i = skipJSONSpace(s, i)
+				state = wantValue
+			case c == '}' && obj || c == ']' && !obj:
+				i++
+				w.kinds = w.kinds[:n-1]
+				w.segs = w.segs[:len(w.segs)-1]
+			default:
+				return ErrJSONSyntax
+			}
+		}
+	}
+}
 
 // skipJSONSpace returns the index of the first byte at or after i that is
 // not JSON whitespace.
@@ -76,52 +216,17 @@ func skipJSONSpace(s string, i int) int {
 	return i
 }
 
-// value reads the value at pos, which is not whitespace.
-func (w *jsonWalker) value(depth int) error {
-	if w.pos >= len(w.src) {
-		return ErrJSONSyntax
-	}
-	switch c := w.src[w.pos]; {
-	case c == '"':
-		s, err := w.str()
-		if err != nil {
-			return err
-		}
-		if !w.visit(w, s, false) {
-			w.stopped = true
-		}
-		return nil
-	case c == '{':
-		return w.object(depth + 1)
-	case c == '[':
-		return w.array(depth + 1)
-	case c == 't':
-		return w.lit("true")
-	case c == 'f':
-		return w.lit("false")
-	case c == 'n':
-		return w.lit("null")
-	case c == '-' || '0' <= c && c <= '9':
-		return w.number()
-	}
-	return ErrJSONSyntax
+func hasLiteral(s string, i int, l string) bool {
+	return len(s)-i >= len(l) && s[i:i+len(l)] == l
 }
 
-func (w *jsonWalker) lit(l string) error {
-	if len(w.src)-w.pos < len(l) || w.src[w.pos:w.pos+len(l)] != l {
-		return ErrJSONSyntax
-	}
-	w.pos += len(l)
-	return nil
-}
-
-func (w *jsonWalker) number() error {
-	s, i := w.src, w.pos
+// jsonNumber returns the end of the number at i, and whether it is one.
+func jsonNumber(s string, i int) (int, bool) {
 	if s[i] == '-' {
 		i++
 	}
 	if i >= len(s) {
-		return ErrJSONSyntax
+		return i, false
 	}
 	switch {
 	case s[i] == '0':
@@ -131,7 +236,7 @@ func (w *jsonWalker) number() error {
 			i++
 		}
 	default:
-		return ErrJSONSyntax
+		return i, false
 	}
 	if i < len(s) && s[i] == '.' {
 		i++
@@ -140,7 +245,7 @@ func (w *jsonWalker) number() error {
 			i++
 		}
 		if i == start {
-			return ErrJSONSyntax
+			return i, false
 		}
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
@@ -153,120 +258,10 @@ func (w *jsonWalker) number() error {
 			i++
 		}
 		if i == start {
-			return ErrJSONSyntax
+			return i, false
 		}
 	}
-	w.pos = i
-	return nil
-}
-
-func (w *jsonWalker) object(depth int) error {
-	if depth > w.maxDepth {
-		return ErrJSONDepth
-	}
-	s := w.src
-	i := skipJSONSpace(s, w.pos+1) // after {
-	if i < len(s) && s[i] == '}' {
-		w.pos = i + 1
-		return nil
-	}
-	base := len(w.segs)
-	w.segs = append(w.segs, "")
-	for {
-		w.fields++
-		if w.fields > w.maxFields {
-			return ErrTooManyFields
-		}
-		if i >= len(s) || s[i] != '"' {
-			return ErrJSONSyntax
-		}
-		w.pos = i
-		k, err := w.str()
-		if err != nil {
-			return err
-		}
-		flags := w.flags
-		if len(k) > maxFieldName {
-			k = k[:maxFieldName]
-			flags = scanBytes(k)
-		}
-		w.segs[base] = k
-		// A key of [A-Za-z0-9_] (flags without fZero: see scanBytes)
-		// cannot carry an injection: it is not visited.
-		if flags&^fZero != 0 {
-			w.flags = flags
-			if !w.visit(w, k, true) {
-				w.stopped = true
-				return nil
-			}
-		}
-		i = skipJSONSpace(s, w.pos)
-		if i >= len(s) || s[i] != ':' {
-			return ErrJSONSyntax
-		}
-		w.pos = skipJSONSpace(s, i+1)
-		if err := w.value(depth); err != nil {
-			return err
-		}
-		if w.stopped {
-			return nil
-		}
-		i = skipJSONSpace(s, w.pos)
-		if i >= len(s) {
-			return ErrJSONSyntax
-		}
-		switch s[i] {
-		case ',':
-			i = skipJSONSpace(s, i+1)
-		case '}':
-			w.pos = i + 1
-			w.segs = w.segs[:base]
-			return nil
-		default:
-			return ErrJSONSyntax
-		}
-	}
-}
-
-func (w *jsonWalker) array(depth int) error {
-	if depth > w.maxDepth {
-		return ErrJSONDepth
-	}
-	s := w.src
-	i := skipJSONSpace(s, w.pos+1) // after [
-	if i < len(s) && s[i] == ']' {
-		w.pos = i + 1
-		return nil
-	}
-	base := len(w.segs)
-	w.segs = append(w.segs, "")
-	for {
-		w.fields++
-		if w.fields > w.maxFields {
-			return ErrTooManyFields
-		}
-		w.pos = i
-		if err := w.value(depth); err != nil {
-			return err
-		}
-		if w.stopped {
-			return nil
-		}
-		i = skipJSONSpace(s, w.pos)
-		if i >= len(s) {
-			return ErrJSONSyntax
-		}
-		switch s[i] {
-		case ',':
-			i = skipJSONSpace(s, i+1)
-		case ']':
-			w.pos = i + 1
-			w.segs = w.segs[:base]
-			return nil
-		default:
-			return ErrJSONSyntax
-		}
-	}
+	return i, true
 }
 
 // fStrStop marks, in strFlags, the bytes that end the plain run of a JSON
@@ -286,26 +281,15 @@ var strFlags = func() (t [256]uint32) {
 	return t
 }()
 
-// str reads the string at pos (which is '"') and returns its decoded
-// value: a substring of src when it has no escapes. It sets w.flags to
-// the value's byte flags, computed in the pass that finds its end.
-func (w *jsonWalker) str() (string, error) {
+// readString reads the string at i (which is '"') and returns its decoded
+// value (a substring of src when it has no escapes), its byte flags,
+// computed in the pass that finds its end, and the index after it.
+func (w *jsonWalker) readString(i int) (string, uint32, int, error) {
 	s := w.src
-	start := w.pos + 1
-	i, f := plainRun(s, start)
-	if i < len(s) && s[i] == '"' {
-		w.pos = i + 1
-		w.flags = f
-		return s[start:i], nil
-	}
-	return w.escaped(start, i)
-}
-
-// plainRun returns the end of the run of s from i that has no '"', '\\'
-// or control byte, and the byte flags of the run.
-func plainRun(s string, i int) (int, uint32) {
+	start := i + 1
+	i = start
 	var f uint32
-	// Four bytes at a time while none ends the run.
+	// Four bytes at a time while none ends the plain run.
 	for i+4 <= len(s) {
 		t := s[i : i+4]
 		x := strFlags[t[0]] | strFlags[t[1]] | strFlags[t[2]] | strFlags[t[3]]
@@ -323,7 +307,14 @@ func plainRun(s string, i int) (int, uint32) {
 		f |= x
 		i++
 	}
-	return i, f
+	if i < len(s) && s[i] == '"' {
+		return s[start:i], f, i + 1, nil
+	}
+	v, err := w.escaped(start, i)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	return v, w.flags, w.pos, nil
 }
 
 // escaped reads the rest of a string that starts at start and whose plain

@@ -176,7 +176,12 @@ const (
 
 func scanBytes(s string) uint32 {
 	var f uint32
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		t := s[i : i+4]
+		f |= byteFlags[t[0]] | byteFlags[t[1]] | byteFlags[t[2]] | byteFlags[t[3]]
+	}
+	for ; i < len(s); i++ {
 		f |= byteFlags[s[i]]
 	}
 	return f
