@@ -86,14 +86,30 @@ var cmdPrefix = map[string]bool{
 	"chroot": true, "setsid": true, "busybox": true, "eval": true, "gdb": true,
 }
 
+// The command word lists behind their filters (wordMap).
+var (
+	cmdStrongWords = newWordMap(cmdStrong)
+	cmdWeakWords   = newWordMap(cmdWeak)
+	cmdPrefixWords = newWordMap(cmdPrefix)
+)
+
+// isCmd reports cmdStrong[w] || cmdWeak[w].
+func isCmd(w string) bool { return cmdStrongWords.val(w) || cmdWeakWords.val(w) }
+
 // shellForm rewrites a decoded value as a shell would read it: quote and
 // backslash tricks inside words removed ("c'a't", "c\at", `ti”me`), unset
 // variables used as padding ("cat$u", "$@") removed, $IFS as a space,
 // literal "\n" as a newline, lower-cased.
-func shellForm(s string) string {
+func shellForm(s string) string { return shellFormBuf(s, nil) }
+
+// shellFormBuf is shellForm, built in buf when it fits.
+func shellFormBuf(s string, buf []byte) string {
 	// Windows paths keep their backslashes: c:\windows is not c:windows.
 	winPath := strings.Contains(s, ":\\")
-	b := make([]byte, 0, len(s))
+	b := buf[:0]
+	if len(s) > len(buf) {
+		b = make([]byte, 0, len(s))
+	}
 	for i := 0; i < len(s); i++ {
 		c := lowerByte(s[i])
 		switch c {
@@ -184,20 +200,61 @@ func shellForm(s string) string {
 // (python3.10, gcc10.1) when the bare name is a known command.
 func cmdName(w string) string {
 	w = strings.TrimSuffix(w, ".exe")
-	if cmdStrong[w] || cmdWeak[w] {
+	if isCmd(w) {
 		return w
 	}
 	t := strings.TrimRight(w, "0123456789.")
-	if t != w && len(t) >= 2 && (cmdStrong[t] || cmdWeak[t]) {
+	if t != w && len(t) >= 2 && isCmd(t) {
 		return t
 	}
-	for _, fam := range [...]string{"ansible-", "chef-", "ssh-", "rmt-", "aa-", "git-", "mysql", "psql", "docker-", "kube", "invoke-", "start-", "get-", "set-", "new-"} {
-		if strings.HasPrefix(w, fam) && len(w) > len(fam) {
-			if fam == "get-" || fam == "set-" || fam == "new-" || fam == "start-" || fam == "invoke-" {
-				return "invoke-expression" // a PowerShell cmdlet: Verb-Noun
-			}
-			return "ansible"
+	if len(w) < 4 {
+		return w // no family name is shorter than "aa-" and a byte
+	}
+	// Families: the prefixes do not overlap, so their order does not
+	// matter; a Verb-Noun name is a PowerShell cmdlet.
+	fam, cmdlet := "", false
+	switch w[0] {
+	case 'a':
+		if fam = "ansible-"; !strings.HasPrefix(w, fam) {
+			fam = "aa-"
 		}
+	case 'c':
+		fam = "chef-"
+	case 's':
+		switch {
+		case strings.HasPrefix(w, "ssh-"):
+			fam = "ssh-"
+		case strings.HasPrefix(w, "start-"):
+			fam, cmdlet = "start-", true
+		default:
+			fam, cmdlet = "set-", true
+		}
+	case 'r':
+		fam = "rmt-"
+	case 'g':
+		if fam = "git-"; !strings.HasPrefix(w, fam) {
+			fam, cmdlet = "get-", true
+		}
+	case 'm':
+		fam = "mysql"
+	case 'p':
+		fam = "psql"
+	case 'd':
+		fam = "docker-"
+	case 'k':
+		fam = "kube"
+	case 'i':
+		fam, cmdlet = "invoke-", true
+	case 'n':
+		fam, cmdlet = "new-", true
+	default:
+		return w
+	}
+	if strings.HasPrefix(w, fam) && len(w) > len(fam) {
+		if cmdlet {
+			return "invoke-expression"
+		}
+		return "ansible"
 	}
 	return w
 }
@@ -206,12 +263,25 @@ func isCmdWordByte(c byte) bool {
 	return isAlnum(c) || c == '-' || c == '_' || c == '.' || c == '+'
 }
 
-// detectCmdi reports OS command injection in v (decoded, not lower-cased).
-func detectCmdi(v string) (string, bool) {
-	if containsFold(v, "${ifs") || containsFold(v, "$ifs") {
+// detectCmdi reports OS command injection in v (decoded, not lower-cased),
+// whose byte flags are flags and lower-cased form lower ("" when not
+// built yet).
+func detectCmdi(v, lower string, flags uint32) (string, bool) {
+	if flags&fDollar != 0 && (containsFold(v, "${ifs") || containsFold(v, "$ifs")) {
 		return ReasonShellSubst, true // the field separator standing in for spaces
 	}
-	s := shellForm(v)
+	// shellForm only changes quotes, backticks, '<', '>', '\\' and '$'
+	// beyond lower-casing: without them it is the lower-cased value.
+	var buf [256]byte
+	var s string
+	switch {
+	case flags&(fQuote|fAngle|fBackslash|fDollar) != 0:
+		s = shellFormBuf(v, buf[:])
+	case lower != "":
+		s = lower
+	default:
+		s = lowerASCIIBuf(v, buf[:])
+	}
 	if r, ok := cmdSpecial(s); ok {
 		return r, true
 	}
@@ -274,7 +344,7 @@ func detectCmdi(v string) (string, bool) {
 		if sub {
 			// In a substitution a command needs no arguments.
 			w, _ := wordAt(s, j)
-			if cmdStrong[w] || cmdWeak[w] && !prose {
+			if cmdStrongWords.val(w) || cmdWeakWords.val(w) && !prose {
 				return ReasonShellSubst, true
 			}
 		}
@@ -294,7 +364,7 @@ func wordAt(s string, i int) (string, int) {
 	w := ""
 	for k := i; k < len(s) && (isCmdWordByte(s[k]) || s[k] == '/' || s[k] == '\\'); k++ {
 		if s[k] == '/' || s[k] == '\\' {
-			if seg := cmdName(s[start:k]); w == "" && (cmdStrong[seg] || cmdWeak[seg]) && k > start {
+			if seg := cmdName(s[start:k]); w == "" && isCmd(seg) && k > start {
 				w = seg
 			}
 			start = k + 1
@@ -351,7 +421,7 @@ func cmdAt(s string, i int, sep bool) (string, bool) {
 			k++
 		}
 		if k > j+1 && k < len(s) && s[k] == ' ' && !('0' <= s[j+1] && s[j+1] <= '9') {
-			if w2, _ := wordAt(s, k); cmdStrong[w2] || cmdWeak[w2] {
+			if w2, _ := wordAt(s, k); isCmd(w2) {
 				if r, ok := cmdAt(s, k, sep); ok {
 					return r, ok
 				}
@@ -378,17 +448,17 @@ func cmdAt(s string, i int, sep bool) (string, bool) {
 		return "", false // an assignment or a call in prose/code, not a command
 	}
 	pathed := i < len(s) && j-len(w) > i && strings.Contains(s[i:j-len(w)], "bin/")
-	strong, isStrong := cmdStrong[w]
-	weak := cmdWeak[w]
+	strong, isStrong := cmdStrongWords.get(w)
+	weak := cmdWeakWords.val(w)
 	if !isStrong && !weak && !pathed {
 		return "", false
 	}
 	if pathed {
 		return ReasonShellCommand, true
 	}
-	if cmdPrefix[w] {
+	if cmdPrefixWords.val(w) {
 		w2, k := wordAt(s, skipSpaceOpts(s, j))
-		if cmdStrong[w2] || cmdWeak[w2] && shellArg(s, k, sep) {
+		if cmdStrongWords.val(w2) || cmdWeakWords.val(w2) && shellArg(s, k, sep) {
 			return ReasonShellCommand, true
 		}
 	}
@@ -479,7 +549,7 @@ func shellArg(s string, i int, sep bool) bool {
 	case isAlpha(a):
 		// A host or file name (google.com, passwd.txt) or another command.
 		w, _ := wordAt(s, k)
-		if cmdStrong[w] {
+		if cmdStrongWords.val(w) {
 			return true
 		}
 		if sep && strings.IndexByte(w, '.') > 0 && !strings.HasSuffix(w, ".") {
@@ -564,7 +634,7 @@ func cmdSpecial(s string) (string, bool) {
 	if braceCommand(s) {
 		return ReasonShellSubst, true
 	}
-	if flags&fColon != 0 && (strings.Contains(s, "${jndi:") || strings.Contains(s, "jndi:ldap") || strings.Contains(s, "jndi:rmi") || strings.Contains(s, "jndi:dns") || strings.Contains(s, "{jndi:")) {
+	if flags&fColon != 0 && strings.Contains(s, "jndi:") && (strings.Contains(s, "${jndi:") || strings.Contains(s, "jndi:ldap") || strings.Contains(s, "jndi:rmi") || strings.Contains(s, "jndi:dns") || strings.Contains(s, "{jndi:")) {
 		return ReasonJNDI, true
 	}
 	if i := indexIf(flags&fParen != 0, s, "()"); i >= 0 {
@@ -585,9 +655,12 @@ func cmdSpecial(s string) (string, bool) {
 	if flags&fAngle != 0 && (strings.Contains(s, "<!--#exec") || strings.Contains(s, "<!--#include") || strings.Contains(s, "<!--#echo") || strings.Contains(s, "<!--#set")) {
 		return ReasonCodeExec, true
 	}
-	for _, f := range [...]string{"system(", "exec(", "shell_exec(", "passthru(", "popen(", "proc_open(", "pcntl_exec(", "os.system(", "subprocess.", "runtime.getruntime", "child_process", "process.binding"} {
-		if flags&(fParen|fDot) == 0 && f != "child_process" {
-			continue // every other name has a '(' or a '.'
+	// Each name is looked for only when s has all of its bytes.
+	present := jsMask(s)
+	for _, c := range codeExecCalls {
+		f := c.text
+		if present&c.mask != c.mask {
+			continue
 		}
 		if i := strings.Index(s, f); i >= 0 && (i == 0 || !isAlnum(s[i-1]) && s[i-1] != '_' || f[len(f)-1] == '.') {
 			rest := s[i+len(f):]
@@ -603,7 +676,7 @@ func cmdSpecial(s string) (string, bool) {
 		// $( followed by a command word, even an English one.
 		i := strings.Index(s, "$(")
 		w, k := wordAt(s, i+2)
-		if cmdStrong[w] || cmdWeak[w] && shellArg(s, k, true) && k < len(s) && s[k] != ')' || w == "" && i+2 < len(s) && s[i+2] == '(' {
+		if cmdStrongWords.val(w) || cmdWeakWords.val(w) && shellArg(s, k, true) && k < len(s) && s[k] != ')' || w == "" && i+2 < len(s) && s[i+2] == '(' {
 			return ReasonShellSubst, true
 		}
 	}
@@ -613,11 +686,19 @@ func cmdSpecial(s string) (string, bool) {
 	if globPath(s) {
 		return ReasonShellGlobPath, true
 	}
-	if r, ok := windowsCmd(s); ok {
+	if r, ok := windowsCmd(s, flags); ok {
 		return r, true
 	}
 	return "", false
 }
+
+// codeExecCalls are the calls and objects that run commands from code.
+var codeExecCalls = func() (ps []jsObjectPattern) {
+	for _, t := range []string{"system(", "exec(", "shell_exec(", "passthru(", "popen(", "proc_open(", "pcntl_exec(", "os.system(", "subprocess.", "runtime.getruntime", "child_process", "process.binding"} {
+		ps = append(ps, jsObjectPattern{text: t, mask: jsMask(t)})
+	}
+	return ps
+}()
 
 // globPath finds a path whose segments are made of shell glob patterns:
 // /e??/p??s??, /bin/ca?, /usr/[a-z]in/bash, /et*/pa*wd.
@@ -684,8 +765,8 @@ func globPath(s string) bool {
 }
 
 // windowsCmd finds cmd.exe grammar: FOR loops, IF conditions with a
-// command, environment variables of the shell.
-func windowsCmd(s string) (string, bool) {
+// command, environment variables of the shell. flags are s's byte flags.
+func windowsCmd(s string, flags uint32) (string, bool) {
 	t := strings.TrimLeft(s, " \t&|;'\"")
 	if strings.HasPrefix(t, "for ") || strings.HasPrefix(t, "for\t") {
 		// for [/f|/l|/d|/r [path]] [options] %x in (...) do cmd
@@ -720,7 +801,7 @@ func windowsCmd(s string) (string, bool) {
 		}
 	}
 	for _, v := range [...]string{"%comspec%", "%systemroot%", "%windir%", "%programfiles%", "%userprofile%", "%temp%\\", "%appdata%"} {
-		if strings.Contains(s, v) {
+		if flags&fPercent != 0 && strings.Contains(s, v) {
 			return ReasonWindowsCommand, true
 		}
 	}
@@ -740,7 +821,7 @@ func braceCommand(s string) bool {
 		glued := i > 0 && (isAlnum(s[i-1]) || s[i-1] == '.' || s[i-1] == '_')
 		if !glued && strings.IndexByte(inner, ',') >= 0 && !strings.ContainsAny(inner, " \t\"") {
 			first := strings.Trim(strings.SplitN(strings.TrimPrefix(inner, ","), ",", 2)[0], "'$")
-			if w := cmdName(first); w != "" && (cmdStrong[w] || cmdWeak[w] && strings.Count(inner, ",") >= 1 && strings.HasPrefix(strings.SplitN(strings.TrimPrefix(inner, ","), ",", 2)[min(1, strings.Count(strings.TrimPrefix(inner, ","), ","))], "-")) {
+			if w := cmdName(first); w != "" && (cmdStrongWords.val(w) || cmdWeakWords.val(w) && strings.Count(inner, ",") >= 1 && strings.HasPrefix(strings.SplitN(strings.TrimPrefix(inner, ","), ",", 2)[min(1, strings.Count(strings.TrimPrefix(inner, ","), ","))], "-")) {
 				return true
 			}
 			if strings.HasPrefix(first, "/") {

@@ -293,7 +293,7 @@ func cmdSpecialRef(s string) (string, bool) {
 			}
 		}
 	}
-	if braceCommand(s) {
+	if refBraceCommand(s) {
 		return ReasonShellSubst, true
 	}
 	if strings.Contains(s, "${jndi:") || strings.Contains(s, "jndi:ldap") || strings.Contains(s, "jndi:rmi") || strings.Contains(s, "jndi:dns") || strings.Contains(s, "{jndi:") {
@@ -331,18 +331,18 @@ func cmdSpecialRef(s string) (string, bool) {
 	if strings.Contains(s, "$(") {
 		// $( followed by a command word, even an English one.
 		i := strings.Index(s, "$(")
-		w, k := wordAt(s, i+2)
-		if cmdStrong[w] || cmdWeak[w] && shellArg(s, k, true) && k < len(s) && s[k] != ')' || w == "" && i+2 < len(s) && s[i+2] == '(' {
+		w, k := refWordAt(s, i+2)
+		if cmdStrong[w] || cmdWeak[w] && refShellArg(s, k, true) && k < len(s) && s[k] != ')' || w == "" && i+2 < len(s) && s[i+2] == '(' {
 			return ReasonShellSubst, true
 		}
 	}
 	if strings.Contains(s, "${ifs") || strings.Contains(s, "$ifs") {
 		return ReasonShellSubst, true
 	}
-	if globPath(s) {
+	if refGlobPath(s) {
 		return ReasonShellGlobPath, true
 	}
-	if r, ok := windowsCmd(s); ok {
+	if r, ok := refWindowsCmd(s); ok {
 		return r, true
 	}
 	return "", false

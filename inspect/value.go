@@ -457,7 +457,7 @@ func checkForm(v string, flags uint32, classes Classes) (Finding, bool) {
 			need = strings.Contains(v, "bin/")
 		}
 		if need {
-			if r, ok := detectCmdi(v); ok {
+			if r, ok := detectCmdi(v, lower, flags); ok {
 				return Finding{Class: ClassCommandInjection, Reason: r}, true
 			}
 		}
@@ -508,34 +508,65 @@ func xssNeeded(v string, flags uint32) bool {
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub,
-// ignoring ASCII case, without allocating: it looks for sub's first
-// letter in both cases with the vectorised IndexByte.
+// ignoring ASCII case, without allocating. A first byte that is not a
+// letter is found with the vectorised IndexByte; a letter, in either
+// case, by a byte loop (c|0x20 is the lower-case letter only for that
+// letter's two cases).
 func containsFold(s, sub string) bool {
-	lo, up := sub[0], sub[0]
-	if 'a' <= lo && lo <= 'z' {
-		up = lo - 'a' + 'A'
+	n := len(sub)
+	if n == 0 {
+		return true
 	}
-	for i := 0; i+len(sub) <= len(s); {
-		a := strings.IndexByte(s[i:], lo)
-		b := strings.IndexByte(s[i:], up)
-		switch {
-		case a < 0 && b < 0:
+	c0 := sub[0]
+	if 'a' <= c0 && c0 <= 'z' {
+		for k := 0; k+n <= len(s); k++ {
+			if s[k]|0x20 == c0 && hasFoldPrefix(s[k+1:], sub[1:]) {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i+n <= len(s); {
+		k := strings.IndexByte(s[i:len(s)-n+1], c0)
+		if k < 0 {
 			return false
-		case a < 0 || b >= 0 && b < a:
-			a = b
 		}
-		k := i + a
-		if k+len(sub) > len(s) {
-			return false
-		}
-		j := 1
-		for j < len(sub) && lowerByte(s[k+j]) == sub[j] {
-			j++
-		}
-		if j == len(sub) {
+		k += i
+		if hasFoldPrefix(s[k+1:], sub[1:]) {
 			return true
 		}
 		i = k + 1
+	}
+	return false
+}
+
+// hasFoldPrefix reports whether s starts with the lower-case ASCII prefix,
+// ignoring ASCII case.
+func hasFoldPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for j := 0; j < len(prefix); j++ {
+		if lowerByte(s[j]) != prefix[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// quotedBoolWord reports containsFold(v, "'or'") || containsFold(v,
+// "'and'") || containsFold(v, "'xor'") in one pass over v's quotes.
+func quotedBoolWord(v string) bool {
+	for i := strings.IndexByte(v, '\''); i >= 0; {
+		r := v[i+1:]
+		if hasFoldPrefix(r, "or'") || hasFoldPrefix(r, "and'") || hasFoldPrefix(r, "xor'") {
+			return true
+		}
+		k := strings.IndexByte(r, '\'')
+		if k < 0 {
+			return false
+		}
+		i += 1 + k
 	}
 	return false
 }
@@ -554,7 +585,7 @@ func sqlNeeded(v string, flags uint32) bool {
 		return true
 	case flags&fColon != 0 && strings.Contains(v, "::"):
 		return true // PostgreSQL casts: password::int
-	case flags&fQuote != 0 && (!onlyApostrophes(v) || containsFold(v, "'or'") || containsFold(v, "'and'") || containsFold(v, "'xor'")):
+	case flags&fQuote != 0 && (!onlyApostrophes(v) || quotedBoolWord(v)):
 		return true // a'or'a: the quotes end and open literals around OR
 	case flags&fDot != 0 && (strings.Contains(v, ".e.") || strings.Contains(v, ".E.")):
 		return true // MySQL's 1.e.table
