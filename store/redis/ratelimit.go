@@ -143,12 +143,19 @@ type rlCall struct {
 	// one to this call's goroutine
 	lead  bool
 	batch []*rlCall
+
+	// Backing for the common one-limit call, so that it allocates the
+	// call, its key and its spec argument and nothing else.
+	key1   [1]string
+	args3  [3]any
+	spec1  [64]byte
+	reply1 [9]int64
 }
 
 func (c *rlCall) setReply(cmd *goredis.Cmd) {
 	var s string
 	if s, c.err = cmd.Text(); c.err == nil {
-		c.reply, c.err = decodeReply(s)
+		c.reply, c.err = decodeReply(s, c.reply1[:0])
 	}
 }
 
@@ -158,9 +165,15 @@ func (b *RateLimitBackend) key(op *limiter.Op) string {
 
 // newCall builds the script call for ops (indexes into bt.Ops).
 func (b *RateLimitBackend) newCall(bt *limiter.Batch, idx []int) *rlCall {
-	c := &rlCall{script: rateLimitScript, keys: make([]string, len(idx)), args: make([]any, 3)}
+	c := &rlCall{script: rateLimitScript}
+	c.args = c.args3[:]
+	specs := c.spec1[:0]
 	if len(idx) == 1 {
 		c.script = rateLimitOne
+		c.keys = c.key1[:]
+	} else {
+		c.keys = make([]string, len(idx))
+		specs = make([]byte, 0, 64*len(idx))
 	}
 	if b.testNow {
 		c.args[0] = strconv.FormatInt(bt.Now, 10)
@@ -171,7 +184,6 @@ func (b *RateLimitBackend) newCall(bt *limiter.Batch, idx []int) *rlCall {
 	if bt.Peek {
 		c.args[1] = "1"
 	}
-	specs := make([]byte, 0, 64*len(idx))
 	for j, i := range idx {
 		op := &bt.Ops[i]
 		c.keys[j] = b.key(op)
@@ -303,13 +315,13 @@ outer:
 
 // decodeReply reads the script's reply: little-endian doubles, each an
 // integer below 2^53.
-func decodeReply(s string) ([]int64, error) {
+// The values are appended to out.
+func decodeReply(s string, out []int64) ([]int64, error) {
 	if len(s)%8 != 0 {
 		return nil, fmt.Errorf("store/redis: ratelimit: reply of %d bytes", len(s))
 	}
-	out := make([]int64, len(s)/8)
-	for i := range out {
-		out[i] = int64(math.Float64frombits(binary.LittleEndian.Uint64([]byte(s[8*i : 8*i+8]))))
+	for i := 0; i+8 <= len(s); i += 8 {
+		out = append(out, int64(math.Float64frombits(binary.LittleEndian.Uint64([]byte(s[i:i+8])))))
 	}
 	return out, nil
 }
@@ -537,7 +549,7 @@ func (b *RateLimitBackend) execMerged(ctx context.Context, calls []*rlCall) {
 			c.err = fmt.Errorf("store/redis: ratelimit: short reply for a batched decision")
 			continue
 		}
-		c.reply, c.err = decodeReply(s[:n])
+		c.reply, c.err = decodeReply(s[:n], c.reply1[:0])
 		s = s[n:]
 	}
 }

@@ -401,8 +401,14 @@ func (s *Store) Close() error {
 // when the client does not honour context deadlines, call stops waiting
 // at the deadline and f's results must not be read.
 func (s *Store) call(ctx context.Context, f func(context.Context) error) (err error, done bool) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
+	// A caller's deadline at least as near as the Store's timeout already
+	// bounds the call: no second timer (the limiter gives every decision
+	// its own, shorter, timeout).
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > s.timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
 	if s.deadlines {
 		return f(ctx), true
 	}
