@@ -266,7 +266,7 @@ func isCmdWordByte(c byte) bool {
 // detectCmdi reports OS command injection in v (decoded, not lower-cased),
 // whose byte flags are flags and lower-cased form lower ("" when not
 // built yet).
-func detectCmdi(v, lower string, flags uint32) (string, bool) {
+func detectCmdi(v, lower string, flags uint64) (string, bool) {
 	if flags&fDollar != 0 && (containsFold(v, "${ifs") || containsFold(v, "$ifs")) {
 		return ReasonShellSubst, true // the field separator standing in for spaces
 	}
@@ -766,7 +766,7 @@ func globPath(s string) bool {
 
 // windowsCmd finds cmd.exe grammar: FOR loops, IF conditions with a
 // command, environment variables of the shell. flags are s's byte flags.
-func windowsCmd(s string, flags uint32) (string, bool) {
+func windowsCmd(s string, flags uint64) (string, bool) {
 	t := strings.TrimLeft(s, " \t&|;'\"")
 	if strings.HasPrefix(t, "for ") || strings.HasPrefix(t, "for\t") {
 		// for [/f|/l|/d|/r [path]] [options] %x in (...) do cmd

@@ -198,7 +198,7 @@ func checkJSONStrings(t testing.TB, s string) {
 		case string:
 			if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
 				k := tok[:min(len(tok), maxFieldName)]
-				if scanBytes(k)&^fZero != 0 {
+				if !plainFlags(scanBytes(k)) {
 					want = append(want, visit{k, true})
 				}
 				stack[n-1].wantKey = false

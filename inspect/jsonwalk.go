@@ -29,7 +29,7 @@ type jsonWalker struct {
 	// flags are the byte flags (scanBytes) of the string last read, as
 	// visit receives it: the walker computes them in the pass that finds
 	// the string's end.
-	flags uint32
+	flags uint64
 	// visit returns false to stop the walk (a finding). It builds the
 	// field's name with appendName only when it needs it. Keys made only
 	// of [A-Za-z0-9_] are not visited.
@@ -89,9 +89,9 @@ func (w *jsonWalker) walk() error {
 				f = scanBytes(k)
 			}
 			w.segs[len(w.segs)-1] = k
-			// A key of [A-Za-z0-9_] (flags without fZero: see scanBytes)
-			// cannot carry an injection: it is not visited.
-			if f&^fZero != 0 {
+			// A key of [A-Za-z0-9_] cannot carry an injection: it is not
+			// visited.
+			if !plainFlags(f) {
 				w.pos, w.flags = end, f
 				if !w.visit(w, k, true) {
 					w.stopped = true
@@ -267,11 +267,11 @@ func jsonNumber(s string, i int) (int, bool) {
 // fStrStop marks, in strFlags, the bytes that end the plain run of a JSON
 // string: the closing quote, a backslash and the control bytes. It is
 // above every scanBytes flag.
-const fStrStop = 1 << 31
+const fStrStop = 1 << 63
 
 // strFlags is byteFlags with fStrStop on the bytes that end a string's
 // plain run: one table gives both the end and the value's flags.
-var strFlags = func() (t [256]uint32) {
+var strFlags = func() (t [256]uint64) {
 	t = byteFlags
 	for c := 0; c < 0x20; c++ {
 		t[c] |= fStrStop
@@ -284,11 +284,11 @@ var strFlags = func() (t [256]uint32) {
 // readString reads the string at i (which is '"') and returns its decoded
 // value (a substring of src when it has no escapes), its byte flags,
 // computed in the pass that finds its end, and the index after it.
-func (w *jsonWalker) readString(i int) (string, uint32, int, error) {
+func (w *jsonWalker) readString(i int) (string, uint64, int, error) {
 	s := w.src
 	start := i + 1
 	i = start
-	var f uint32
+	var f uint64
 	// Four bytes at a time while none ends the plain run.
 	for i+4 <= len(s) {
 		t := s[i : i+4]

@@ -401,7 +401,7 @@ func (sc *scan) visitJSON(w *jsonWalker, v string, _ bool) bool {
 		return true
 	}
 	flags := w.flags
-	if flags&^fZero == 0 && len(v) <= sc.st.cfg.MaxValueLen {
+	if plainFlags(flags) && len(v) <= sc.st.cfg.MaxValueLen {
 		return true
 	}
 	classes := sc.classes

@@ -81,8 +81,8 @@ func Check(s string, classes Classes) (Finding, bool) {
 
 // checkScanned is Check for a value of 2 to MaxValueLen bytes whose byte
 // flags (scanBytes) are known.
-func checkScanned(s string, flags uint32, classes Classes) (Finding, bool) {
-	if flags&^fZero == 0 {
+func checkScanned(s string, flags uint64, classes Classes) (Finding, bool) {
+	if plainFlags(flags) {
 		return Finding{}, false // letters, digits and '_' only
 	}
 	if f, ok := checkForm(s, flags, classes); ok {
@@ -174,8 +174,33 @@ const (
 	fZero                  // the digit 0, for "0x" notations; not a special byte
 )
 
-func scanBytes(s string) uint32 {
-	var f uint32
+// fLetters are the bits above the byte classes, one per letter in either
+// case (fLetter('a') ...): with them the flags tell which letters a value
+// has, so that a search for a word can be skipped when one of its letters
+// is missing (mayContain). fWord are the flags of [A-Za-z0-9_] bytes.
+const (
+	fLetters = uint64(1<<26-1) << 32
+	fWord    = fLetters | fZero
+)
+
+// fLetter returns the flag of letter c (either case).
+func fLetter(c byte) uint64 { return 1 << (32 + (c | 0x20 - 'a')) }
+
+// plainFlags reports whether flags are those of a value of [A-Za-z0-9_]
+// only, which no detector flags.
+func plainFlags(flags uint64) bool { return flags&^fWord == 0 }
+
+// litFlags returns the flags every value containing w has, in any ASCII
+// case: a necessary condition for a search for w (mayContain).
+func litFlags(w string) uint64 { return scanBytes(w) }
+
+// mayContain reports whether a value with the given flags may contain a
+// word whose flags (litFlags) are need, in some case; false means it
+// does not.
+func mayContain(flags, need uint64) bool { return flags&need == need }
+
+func scanBytes(s string) uint64 {
+	var f uint64
 	i := 0
 	for ; i+4 <= len(s); i += 4 {
 		t := s[i : i+4]
@@ -187,13 +212,15 @@ func scanBytes(s string) uint32 {
 	return f
 }
 
-var byteFlags = func() (t [256]uint32) {
+var byteFlags = func() (t [256]uint64) {
 	for c := 0; c < 256; c++ {
 		switch {
 		case c >= 0x80:
 			t[c] = fNonASCII
 		case c < 0x20 || c == 0x7f:
 			t[c] = fCtl
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			t[c] = fLetter(byte(c))
 		}
 	}
 	t['\''], t['"'], t['`'] = fQuote, fQuote, fQuote|fBacktick
@@ -418,7 +445,7 @@ func onlyApostrophes(s string) bool {
 
 // checkForm runs the detectors of every class on one form of a value,
 // each only when the value has the characters its attacks need.
-func checkForm(v string, flags uint32, classes Classes) (Finding, bool) {
+func checkForm(v string, flags uint64, classes Classes) (Finding, bool) {
 	lower := ""
 	if classes.Has(ClassPathTraversal) && travNeeded(v, flags) {
 		if r, ok := detectTraversal(v); ok {
@@ -465,7 +492,7 @@ func checkForm(v string, flags uint32, classes Classes) (Finding, bool) {
 	return Finding{}, false
 }
 
-func travNeeded(v string, flags uint32) bool {
+func travNeeded(v string, flags uint64) bool {
 	switch {
 	case flags&fCtl != 0 && strings.IndexByte(v, 0) >= 0:
 		return true
@@ -473,35 +500,62 @@ func travNeeded(v string, flags uint32) bool {
 		return true
 	case flags&(fSlash|fBackslash) != 0:
 		return true
-	case flags&fColon != 0 && (strings.Contains(v, "://") || strings.Contains(v, ":/")):
+	// ":/" needs a '/', which returned above: no value gets here with one.
+	case litIni.inFold(v, flags):
 		return true
-	case flags&fDot != 0 && containsFold(v, ".ini"):
-		return true
-	case flags&fZero != 0 && (strings.Contains(v, "0x") || strings.Contains(v, "0X")):
+	case litHex.in(v, flags) || litHexUp.in(v, flags):
 		return true
 	}
 	return false
 }
 
+// lit is a literal a gate looks for, with the flags (litFlags) any value
+// holding it has: the search is skipped for values without them.
+type lit struct {
+	s    string
+	need uint64
+}
+
+func mkLit(s string) lit { return lit{s, litFlags(s)} }
+
+// in reports strings.Contains(v, l.s) for a value v with the given flags.
+func (l lit) in(v string, flags uint64) bool {
+	return mayContain(flags, l.need) && strings.Contains(v, l.s)
+}
+
+// inFold reports containsFold(v, l.s) for a value v with the given flags.
+func (l lit) inFold(v string, flags uint64) bool {
+	return mayContain(flags, l.need) && containsFold(v, l.s)
+}
+
+var (
+	litIni, litHex, litHexUp                         = mkLit(".ini"), mkLit("0x"), mkLit("0X")
+	litOn, litLocation, litAlert, litEval, litSrcdoc = mkLit("on"), mkLit("location"), mkLit("alert"), mkLit("eval"), mkLit("srcdoc")
+	litDocument, litWindow                           = mkLit("document"), mkLit("window")
+	litProto, litGlobalThis, litXHR                  = mkLit("__proto__"), mkLit("globalthis"), mkLit("xmlhttprequest")
+	litLocalStorage, litSessionStorage               = mkLit("localstorage"), mkLit("sessionstorage")
+	litDotE, litDotEUp                               = mkLit(".e."), mkLit(".E.")
+)
+
 // xssNeeded reports whether v could hold script: a tag, an event
 // handler, a script URL, a call, a DOM object, a template.
-func xssNeeded(v string, flags uint32) bool {
+func xssNeeded(v string, flags uint64) bool {
 	switch {
 	case flags&(fAngle|fParen|fBacktick) != 0:
 		return true
-	case flags&fEq != 0 && containsFold(v, "on"):
+	case flags&fEq != 0 && litOn.inFold(v, flags):
 		return true
 	case flags&fBrace != 0 && (strings.Contains(v, "{{") || strings.Contains(v, "[") || strings.Contains(v, "${")):
 		return true
 	case flags&fColon != 0 && colonScheme(v):
 		return true
-	case flags&fEq != 0 && (containsFold(v, "location") || containsFold(v, "alert") || containsFold(v, "eval") || containsFold(v, "srcdoc")):
+	case flags&fEq != 0 && (litLocation.inFold(v, flags) || litAlert.inFold(v, flags) || litEval.inFold(v, flags) || litSrcdoc.inFold(v, flags)):
 		return true
 	case flags&fDot != 0 && dottedJS(v):
 		return true
-	case flags&fStar != 0 && strings.Contains(v, "/*") && (containsFold(v, "document") || containsFold(v, "window")):
+	case flags&fStar != 0 && strings.Contains(v, "/*") && (litDocument.inFold(v, flags) || litWindow.inFold(v, flags)):
 		return true // document/*x*/.cookie: comments inside a property access
-	case flags&fSpace == 0 && len(v) >= 10 && (containsFold(v, "__proto__") || containsFold(v, "globalthis") || containsFold(v, "xmlhttprequest") || containsFold(v, "localstorage") || containsFold(v, "sessionstorage")):
+	case flags&fSpace == 0 && len(v) >= 10 && (litProto.inFold(v, flags) || litGlobalThis.inFold(v, flags) || litXHR.inFold(v, flags) || litLocalStorage.inFold(v, flags) || litSessionStorage.inFold(v, flags)):
 		return true
 	}
 	return false
@@ -573,7 +627,7 @@ func quotedBoolWord(v string) bool {
 
 // sqlNeeded reports whether v could hold SQL: SQL punctuation, a quote
 // that is not an apostrophe, a comment, or a trigger word.
-func sqlNeeded(v string, flags uint32) bool {
+func sqlNeeded(v string, flags uint64) bool {
 	switch {
 	case flags&(fParen|fSemi|fEq|fAngle|fHash|fStar|fPipe|fBackslash|fCtl) != 0:
 		return true
@@ -587,7 +641,7 @@ func sqlNeeded(v string, flags uint32) bool {
 		return true // PostgreSQL casts: password::int
 	case flags&fQuote != 0 && (!onlyApostrophes(v) || quotedBoolWord(v)):
 		return true // a'or'a: the quotes end and open literals around OR
-	case flags&fDot != 0 && (strings.Contains(v, ".e.") || strings.Contains(v, ".E.")):
+	case litDotE.in(v, flags) || litDotEUp.in(v, flags):
 		return true // MySQL's 1.e.table
 	case flags&fSpace != 0:
 		return wordScan(v)
@@ -635,12 +689,20 @@ var jsDotWords = map[string]bool{
 	"srcdoc": true, "execcommand": true,
 }
 
+// jsDotWordSet is jsDotWords behind its filter.
+var jsDotWordSet = newWordMap(jsDotWords)
+
 // dottedJS reports whether s has a property access whose object or
 // property is one of jsDotWords (document.cookie, x.innerHTML).
 func dottedJS(s string) bool {
 	var buf [16]byte
 	word := func(w string) bool {
 		if len(w) < 3 || len(w) > len(buf) {
+			return false
+		}
+		// The filter folds the case of the first and last bytes itself:
+		// most words are answered before being lower-cased.
+		if filtered(w) && !bloomHas(&jsDotWordSet.f, w[0], w[len(w)-1], len(w)) {
 			return false
 		}
 		for k := 0; k < len(w); k++ {
@@ -689,7 +751,7 @@ func colonScheme(s string) bool {
 			buf[len(buf)-n] = c
 		}
 		w := string(buf[len(buf)-n:])
-		if strings.HasSuffix(w, "script") || strings.HasSuffix(w, "data") || strings.HasSuffix(w, "mocha") ||
+		if n >= 3 && strings.HasSuffix(w, "script") || strings.HasSuffix(w, "data") || strings.HasSuffix(w, "mocha") ||
 			strings.HasSuffix(w, "vbs") || strings.HasSuffix(w, "behavior") || strings.HasSuffix(w, "behaviour") ||
 			strings.HasSuffix(w, "binding") {
 			return true

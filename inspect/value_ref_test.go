@@ -1,6 +1,10 @@
 package inspect
 
 import (
+	"bufio"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 )
@@ -55,4 +59,201 @@ func FuzzContainsFold(f *testing.F) {
 			t.Fatalf("quotedBoolWord(%q) = %v, before %v", s, got, want)
 		}
 	})
+}
+
+// The gates as they were before mayContain: TestGatesRef checks they agree.
+
+func travNeededRef(v string, flags uint64) bool {
+	switch {
+	case flags&fCtl != 0 && strings.IndexByte(v, 0) >= 0:
+		return true
+	case flags&fDot != 0 && strings.Contains(v, ".."):
+		return true
+	case flags&(fSlash|fBackslash) != 0:
+		return true
+	case flags&fColon != 0 && (strings.Contains(v, "://") || strings.Contains(v, ":/")):
+		return true
+	case flags&fDot != 0 && containsFold(v, ".ini"):
+		return true
+	case flags&fZero != 0 && (strings.Contains(v, "0x") || strings.Contains(v, "0X")):
+		return true
+	}
+	return false
+}
+
+func xssNeededRef(v string, flags uint64) bool {
+	dottedJS, colonScheme := dottedJSRef, colonSchemeRef
+	switch {
+	case flags&(fAngle|fParen|fBacktick) != 0:
+		return true
+	case flags&fEq != 0 && containsFold(v, "on"):
+		return true
+	case flags&fBrace != 0 && (strings.Contains(v, "{{") || strings.Contains(v, "[") || strings.Contains(v, "${")):
+		return true
+	case flags&fColon != 0 && colonScheme(v):
+		return true
+	case flags&fEq != 0 && (containsFold(v, "location") || containsFold(v, "alert") || containsFold(v, "eval") || containsFold(v, "srcdoc")):
+		return true
+	case flags&fDot != 0 && dottedJS(v):
+		return true
+	case flags&fStar != 0 && strings.Contains(v, "/*") && (containsFold(v, "document") || containsFold(v, "window")):
+		return true // document/*x*/.cookie: comments inside a property access
+	case flags&fSpace == 0 && len(v) >= 10 && (containsFold(v, "__proto__") || containsFold(v, "globalthis") || containsFold(v, "xmlhttprequest") || containsFold(v, "localstorage") || containsFold(v, "sessionstorage")):
+		return true
+	}
+	return false
+}
+
+func sqlNeededRef(v string, flags uint64) bool {
+	switch {
+	case flags&(fParen|fSemi|fEq|fAngle|fHash|fStar|fPipe|fBackslash|fCtl) != 0:
+		return true
+	case flags&fDash != 0 && strings.Contains(v, "--"):
+		return true
+	case flags&fAt != 0 && (strings.Contains(v, "@@") || v[0] == '@' || strings.Contains(v, " @")):
+		return true
+	case flags&fAmp != 0 && strings.Contains(v, "&&"):
+		return true
+	case flags&fColon != 0 && strings.Contains(v, "::"):
+		return true // PostgreSQL casts: password::int
+	case flags&fQuote != 0 && (!onlyApostrophes(v) || quotedBoolWord(v)):
+		return true // a'or'a: the quotes end and open literals around OR
+	case flags&fDot != 0 && (strings.Contains(v, ".e.") || strings.Contains(v, ".E.")):
+		return true // MySQL's 1.e.table
+	case flags&fSpace != 0:
+		return wordScan(v)
+	}
+	return false
+}
+
+func checkGates(t testing.TB, v string) {
+	t.Helper()
+	f := scanBytes(v)
+	if got, want := travNeeded(v, f), travNeededRef(v, f); got != want {
+		t.Fatalf("travNeeded(%q) = %v, before %v", v, got, want)
+	}
+	if got, want := xssNeeded(v, f), xssNeededRef(v, f); got != want {
+		t.Fatalf("xssNeeded(%q) = %v, before %v", v, got, want)
+	}
+	if len(v) > 0 {
+		if got, want := sqlNeeded(v, f), sqlNeededRef(v, f); got != want {
+			t.Fatalf("sqlNeeded(%q) = %v, before %v", v, got, want)
+		}
+	}
+}
+
+func FuzzGatesRef(f *testing.F) {
+	for _, s := range []string{"a.ini", "0x2e", "x=ONload", "{{x}}", "javascript:x", "a=Alert", "document.cookie", "/*x*/window", "__PROTO__x1",
+		"1.E.t", "a--", "@@v", "a @b", "&&", "::int", "a'or'b", "select 1", "Ring the bell twice; the flat."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkGates(t, s)
+	})
+}
+
+// gateFragments are the pieces TestGatesRef builds values from.
+var gateFragments = []string{".", "..", ".ini", ".INI", "0", "0x", "0X", "x", "/", "\\", ":", "://", ":/", "\x00", "=", "on", "ON", "{", "{{", "[", "${",
+	"javascript:", "data:", "location", "Alert", "eval", "srcdoc", "document", "window", ".cookie", "*", "/*", "__proto__", "globalThis",
+	"XMLHttpRequest", "localStorage", "sessionStorage", " ", "-", "--", "@", "@@", " @", "&", "&&", "::", "'", "\"", "`", "'or'", "'AND'",
+	"'xor'", ".e.", ".E.", "select", "union", "or", "1", "true", "a", "Z", "é", "(", ";", "<", "#", "|", "%", "+"}
+
+// TestGatesRef compares travNeeded, xssNeeded and sqlNeeded with their
+// former forms on the corpus (in three cases) and on generated values.
+func TestGatesRef(t *testing.T) {
+	if path := findCorpus(); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<22)
+		for sc.Scan() {
+			var row corpusRow
+			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+				t.Fatal(err)
+			}
+			checkGates(t, row.Payload)
+			checkGates(t, strings.ToUpper(row.Payload))
+			checkGates(t, strings.ToLower(row.Payload))
+		}
+	}
+	rng := rand.New(rand.NewPCG(53, 59))
+	var b strings.Builder
+	for range 300000 {
+		b.Reset()
+		for k := rng.IntN(6); k >= 0; k-- {
+			b.WriteString(gateFragments[rng.IntN(len(gateFragments))])
+		}
+		checkGates(t, b.String())
+	}
+}
+
+// dottedJSRef reports whether s has a property access whose object or
+// property is one of jsDotWords (document.cookie, x.innerHTML).
+func dottedJSRef(s string) bool {
+	var buf [16]byte
+	word := func(w string) bool {
+		if len(w) < 3 || len(w) > len(buf) {
+			return false
+		}
+		for k := 0; k < len(w); k++ {
+			buf[k] = lowerByte(w[k])
+		}
+		return jsDotWords[string(buf[:len(w)])]
+	}
+	for i := strings.IndexByte(s, '.'); i >= 0; {
+		l := i
+		for l > 0 && (isAlpha(lowerByte(s[l-1])) || s[l-1] == '_') {
+			l--
+		}
+		r := i + 1
+		for r < len(s) && (isAlpha(lowerByte(s[r])) || s[r] == '_') {
+			r++
+		}
+		if l < i && r > i+1 && (word(s[l:i]) || word(s[i+1:r])) {
+			return true
+		}
+		n := strings.IndexByte(s[i+1:], '.')
+		if n < 0 {
+			return false
+		}
+		i += 1 + n
+	}
+	return false
+}
+
+// colonSchemeRef reports whether a ':' in s ends a scheme or CSS property
+// that runs script: javascript:, vbscript:, data:, mocha:, behavior:,
+// -moz-binding:. Whitespace and control bytes inside the name are
+// skipped, as browsers skip them.
+func colonSchemeRef(s string) bool {
+	var buf [12]byte
+	for i := strings.IndexByte(s, ':'); i >= 0; {
+		n := 0
+		for k := i - 1; k >= 0 && n < len(buf); k-- {
+			c := lowerByte(s[k])
+			if c <= ' ' {
+				continue
+			}
+			if !isAlpha(c) {
+				break
+			}
+			n++
+			buf[len(buf)-n] = c
+		}
+		w := string(buf[len(buf)-n:])
+		if strings.HasSuffix(w, "script") || strings.HasSuffix(w, "data") || strings.HasSuffix(w, "mocha") ||
+			strings.HasSuffix(w, "vbs") || strings.HasSuffix(w, "behavior") || strings.HasSuffix(w, "behaviour") ||
+			strings.HasSuffix(w, "binding") {
+			return true
+		}
+		m := strings.IndexByte(s[i+1:], ':')
+		if m < 0 {
+			return false
+		}
+		i += 1 + m
+	}
+	return false
 }

@@ -55,7 +55,7 @@ var eventStems = []string{
 // flags are v's byte flags (scanBytes): every scheme scanSchemes looks for
 // ends with ':', and every attribute scanEventAttr finds is followed by
 // '=', so they run only on values with those bytes.
-func detectXSS(v, lower, compact string, flags uint32) (string, bool) {
+func detectXSS(v, lower, compact string, flags uint64) (string, bool) {
 	hasLT := flags&fAngle != 0 && strings.IndexByte(lower, '<') >= 0
 	if hasLT {
 		if r, ok := scanTags(lower); ok {
