@@ -288,15 +288,14 @@ func firstWordCmd(s string) bool {
 	// (ti''me, c\at), and without a version suffix (python3.10).
 	n := 0
 	for j := i; j < len(s) && n < len(buf); j++ {
-		c := s[j]
-		if c == '\'' || c == '"' || c == '\\' || c == '`' {
-			continue
-		}
-		if !isWordCharASCII(c) {
+		c := firstWordTab[s[j]]
+		if c == fwStop {
 			break
 		}
-		buf[n] = lowerByte(c)
-		n++
+		if c != fwSkip {
+			buf[n] = c
+			n++
+		}
 	}
 	for n > 2 && ('0' <= buf[n-1] && buf[n-1] <= '9' || buf[n-1] == '.') {
 		n--
@@ -306,6 +305,24 @@ func firstWordCmd(s string) bool {
 	}
 	return firstWords[string(buf[:n])]
 }
+
+// firstWordTab maps the bytes of a first word (isWordCharASCII) to their
+// lower case, the quotes and backslash a shell drops to fwSkip, and the
+// rest to fwStop.
+const (
+	fwStop = 0
+	fwSkip = 1
+)
+
+var firstWordTab = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		if isWordCharASCII(byte(c)) {
+			t[c] = lowerByte(byte(c))
+		}
+	}
+	t['\''], t['"'], t['\\'], t['`'] = fwSkip, fwSkip, fwSkip, fwSkip
+	return t
+}()
 
 // firstWords are the words that make a value's first word a command.
 var firstWords = func() map[string]bool {
@@ -327,9 +344,8 @@ var cmdFilter = func() (f bloom) {
 	return f
 }()
 
-// wordFilter is a bitmap over (first letter, last letter, length) of the
-// words in wordKinds: most words of ordinary text miss it, sparing a map
-// lookup.
+// wordFilter is a bloom filter of the words in wordKinds: most words of
+// ordinary text miss it, sparing a map lookup.
 var wordFilter = func() (f bloom) {
 	for w := range wordKinds {
 		f.add([]byte(w))
@@ -337,77 +353,61 @@ var wordFilter = func() (f bloom) {
 	return f
 }()
 
-type bloom [26*27*21/64 + 1]uint64
+// bloom is a 16384-bit filter over (first byte, last byte, length) of
+// words: each byte taken modulo 32, which folds ASCII case, and the length
+// modulo 16. A word whose triple was not added is not in the set; bloomHas
+// answers in a few instructions for most words of ordinary text.
+type bloom [256]uint64
 
-// bloomIndex2 maps (first byte, last byte, length) of a lower-cased word
-// to a bit; ok is false for words the filter never holds.
-func bloomIndex2(a, z byte, n int) (uint, bool) {
-	if n < 2 || n > 20 || a < 'a' || a > 'z' {
-		return 0, false
-	}
-	zi := uint(26) // any non-letter last byte
-	if 'a' <= z && z <= 'z' {
-		zi = uint(z - 'a')
-	}
-	return (uint(a-'a')*27+zi)*21 + uint(n-1), true
-}
+func bloomIndex(a, z byte, n int) uint { return uint(a&31)<<9 | uint(z&31)<<4 | uint(n&15) }
 
+// add adds a non-empty word.
 func (f *bloom) add(w []byte) {
-	if i, ok := bloomIndex2(w[0], w[len(w)-1], len(w)); ok {
-		f[i>>6] |= 1 << (i & 63)
-	}
+	i := bloomIndex(w[0], w[len(w)-1], len(w))
+	f[i>>6&255] |= 1 << (i & 63)
 }
 
-// bloomHas reports whether w (2 to 20 bytes) may be in f, from its first
-// and last bytes and length. Small enough to be inlined: it runs for most
-// words of every prose value.
+// bloomHas reports whether a word of n bytes (n >= 1) starting with a and
+// ending with z, in any ASCII case, may have been added to f.
 func bloomHas(f *bloom, a, z byte, n int) bool {
-	a, z = a|0x20, z|0x20 // ASCII letters lower-cased; others miss below
-	if a < 'a' || a > 'z' || n > 20 {
-		return false
-	}
-	zi := uint(26)
-	if 'a' <= z && z <= 'z' {
-		zi = uint(z - 'a')
-	}
-	i := (uint(a-'a')*27+zi)*21 + uint(n-1)
-	return f[(i>>6)%uint(len(f))]&(1<<(i&63)) != 0
+	i := bloomIndex(a, z, n)
+	return f[i>>6&255]&(1<<(i&63)) != 0
 }
 
 // wordScan reports whether a value has a SQL trigger word, or a boolean
 // word beside a literal. One pass: a word ends at the first byte outside
 // [A-Za-z0-9_], and only words the bloom filter admits are looked up.
-func wordScan(s string) (sql bool) {
+func wordScan(s string) bool {
 	var buf [20]byte
 	boolOp, literal := false, false
-	for i := 0; i < len(s); {
-		for i < len(s) && charClass[s[i]]&cSQLWord == 0 {
-			i++
-		}
-		if i >= len(s) {
-			break
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if charClass[c]&cSQLWord == 0 {
+			continue
 		}
 		start := i
-		for i < len(s) && charClass[s[i]]&cSQLWord != 0 {
+		for i+1 < len(s) && charClass[s[i+1]]&cSQLWord != 0 {
 			i++
 		}
-		w := s[start:i]
-		if w[0] <= '9' {
+		// The word is s[start : i+1].
+		if c <= '9' {
 			literal = true // a number (digits sort before letters and '_')
-			continue
+		} else if n := i + 1 - start; n >= 2 && n <= len(buf) && bloomHas(&wordFilter, c, s[i], n) {
+			for k := 0; k < n; k++ {
+				buf[k] = lowerByte(s[start+k])
+			}
+			k := wordKinds[string(buf[:n])]
+			if k&wSQL != 0 {
+				return true
+			}
+			boolOp = boolOp || k&wBool != 0
+			literal = literal || k&wLiteral != 0
 		}
-		if len(w) < 2 || len(w) > len(buf) || !bloomHas(&wordFilter, w[0], w[len(w)-1], len(w)) {
-			continue
+		if boolOp && literal {
+			return true
 		}
-		for k := 0; k < len(w); k++ {
-			buf[k] = lowerByte(w[k])
-		}
-		k := wordKinds[string(buf[:len(w)])]
-		sql = sql || k&wSQL != 0
-		boolOp = boolOp || k&wBool != 0
-		literal = literal || k&wLiteral != 0
 	}
-	return sql || boolOp && literal
+	return false
 }
 
 func isWordCharASCII(c byte) bool { return charClass[c]&cWord != 0 }
@@ -702,7 +702,7 @@ func dottedJS(s string) bool {
 		}
 		// The filter folds the case of the first and last bytes itself:
 		// most words are answered before being lower-cased.
-		if filtered(w) && !bloomHas(&jsDotWordSet.f, w[0], w[len(w)-1], len(w)) {
+		if !bloomHas(&jsDotWordSet.f, w[0], w[len(w)-1], len(w)) {
 			return false
 		}
 		for k := 0; k < len(w); k++ {

@@ -129,6 +129,9 @@ func sqlNeededRef(v string, flags uint64) bool {
 func checkGates(t testing.TB, v string) {
 	t.Helper()
 	f := scanBytes(v)
+	if got, want := firstWordCmd(v), firstWordCmdRef(v); got != want {
+		t.Fatalf("firstWordCmd(%q) = %v, before %v", v, got, want)
+	}
 	if got, want := travNeeded(v, f), travNeededRef(v, f); got != want {
 		t.Fatalf("travNeeded(%q) = %v, before %v", v, got, want)
 	}
@@ -185,6 +188,13 @@ func TestGatesRef(t *testing.T) {
 		b.Reset()
 		for k := rng.IntN(6); k >= 0; k-- {
 			b.WriteString(gateFragments[rng.IntN(len(gateFragments))])
+		}
+		checkGates(t, b.String())
+	}
+	for range 100000 {
+		b.Reset()
+		for k := rng.IntN(4); k >= 0; k-- {
+			b.WriteString(cmdiFragments[rng.IntN(len(cmdiFragments))])
 		}
 		checkGates(t, b.String())
 	}
@@ -256,4 +266,34 @@ func colonSchemeRef(s string) bool {
 		i += 1 + m
 	}
 	return false
+}
+
+// firstWordCmdRef is firstWordCmd before its byte table.
+func firstWordCmdRef(s string) bool {
+	var buf [20]byte
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	// The word, without the quotes and backslashes a shell would drop
+	// (ti''me, c\at), and without a version suffix (python3.10).
+	n := 0
+	for j := i; j < len(s) && n < len(buf); j++ {
+		c := s[j]
+		if c == '\'' || c == '"' || c == '\\' || c == '`' {
+			continue
+		}
+		if !isWordCharASCII(c) {
+			break
+		}
+		buf[n] = lowerByte(c)
+		n++
+	}
+	for n > 2 && ('0' <= buf[n-1] && buf[n-1] <= '9' || buf[n-1] == '.') {
+		n--
+	}
+	if n < 2 || !bloomHas(&cmdFilter, buf[0], buf[n-1], n) {
+		return false
+	}
+	return firstWords[string(buf[:n])]
 }

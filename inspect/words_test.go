@@ -35,3 +35,34 @@ func TestWordMap(t *testing.T) {
 		}
 	}
 }
+
+// TestBloomHoldsKeys checks every filter answers yes for each word of its
+// set, in lower, upper and title case: the filters may only let words
+// through that their sets then reject.
+func TestBloomHoldsKeys(t *testing.T) {
+	check := func(name string, f *bloom, words []string) {
+		for _, w := range words {
+			for _, v := range []string{w, strings.ToUpper(w), strings.ToUpper(w[:1]) + w[1:]} {
+				if !bloomHas(f, v[0], v[len(v)-1], len(v)) {
+					t.Fatalf("%s: bloomHas(%q) = false", name, v)
+				}
+			}
+		}
+	}
+	keys := func(m map[string]bool) (ks []string) {
+		for k := range m {
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	var kinds []string
+	for k := range wordKinds {
+		kinds = append(kinds, k)
+	}
+	check("wordFilter", &wordFilter, kinds)
+	check("cmdFilter", &cmdFilter, keys(firstWords))
+	check("cmdStrong", &cmdStrongWords.f, keys(cmdStrong))
+	check("cmdWeak", &cmdWeakWords.f, keys(cmdWeak))
+	check("cmdPrefix", &cmdPrefixWords.f, keys(cmdPrefix))
+	check("jsDotWords", &jsDotWordSet.f, keys(jsDotWords))
+}
