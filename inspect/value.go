@@ -519,9 +519,13 @@ type lit struct {
 func mkLit(s string) lit { return lit{s, litFlags(s)} }
 
 // in reports strings.Contains(v, l.s) for a value v with the given flags.
+// It is inlined: the search is a call only for values that pass the gate.
 func (l lit) in(v string, flags uint64) bool {
-	return mayContain(flags, l.need) && strings.Contains(v, l.s)
+	return mayContain(flags, l.need) && l.search(v)
 }
+
+//go:noinline
+func (l lit) search(v string) bool { return strings.Contains(v, l.s) }
 
 // inFold reports containsFold(v, l.s) for a value v with the given flags.
 func (l lit) inFold(v string, flags uint64) bool {
