@@ -47,10 +47,13 @@
 //
 // # Events
 //
-// Publishing never blocks a request. Each sink has a bounded queue
-// (DefaultEventQueue, WithEventQueue); an event that finds its queue full
-// is dropped and counted (BusStats). Events of a kind no sink subscribed
-// to are not built at all. Close drains the queues until its context ends.
+// Publishing never waits for a sink. Each sink has a bounded queue
+// (DefaultEventQueue, WithEventQueue) and its own goroutine, which takes
+// every waiting event at once and delivers them in publication order; an
+// event that finds its queue full is dropped and counted (BusStats). A
+// queue's memory follows its backlog, not its capacity. Events of a kind
+// no sink subscribed to are not built at all. Close drains the queues
+// until its context ends.
 //
 // # Failure
 //
