@@ -56,28 +56,37 @@ func libinjectionSQLi(v string) bool {
 		*bp = make([]byte, len(v))
 	}
 	b := (*bp)[:len(v)]
-	lower := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		switch {
-		case 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-			lower = true
-		case c == '\\' || c == '$' || c == '\'' && i > 0 && v[i-1]|0x20 == 'q' ||
-			c == '_' && i >= 2 && v[i-1]|0x20 == 'p' && v[i-2]|0x20 == 's' && hasFoldPrefix(v[i+1:], "password"):
-			// An exception: libinjection reads v as it is.
-			ok, _ := libinjection.IsSQLi(v)
-			return ok
+		u := upperTab[c]
+		if u == 0 {
+			// '\\', '$', '\'', '_' or NUL: look for the exceptions.
+			if c == '\\' || c == '$' || c == '\'' && i > 0 && v[i-1]|0x20 == 'q' ||
+				c == '_' && i >= 2 && v[i-1]|0x20 == 'p' && v[i-2]|0x20 == 's' && hasFoldPrefix(v[i+1:], "password") {
+				// libinjection reads v as it is.
+				ok, _ := libinjection.IsSQLi(v)
+				return ok
+			}
+			u = c
 		}
-		b[i] = c
-	}
-	if !lower {
-		ok, _ := libinjection.IsSQLi(v)
-		return ok
+		b[i] = u
 	}
 	ok, _ := libinjection.IsSQLi(bytesString(b))
 	return ok
 }
+
+// upperTab maps a byte to its ASCII upper case, and the bytes that start
+// an exception ('\\', '$', '\”, '_') and NUL to 0.
+var upperTab = func() (t [256]byte) {
+	for c := 1; c < 256; c++ {
+		t[c] = byte(c)
+		if 'a' <= c && c <= 'z' {
+			t[c] = byte(c) - ('a' - 'A')
+		}
+	}
+	t['\\'], t['$'], t['\''], t['_'] = 0, 0, 0, 0
+	return t
+}()
 
 // maxUpperLen bounds the values upper-cased into a pooled buffer.
 const maxUpperLen = 4096

@@ -92,6 +92,17 @@ var sqlDDLObjects = map[string]bool{
 	"temporary": true, "if": true, "or": true, "event": true, "role": true,
 }
 
+// The word lists behind their filters (wordMap).
+var (
+	sqlObjectSet    = newWordMap(sqlObjects)
+	sqlFuncSet      = newWordMap(sqlFuncs)
+	sqlTypeSet      = newWordMap(sqlTypes)
+	sqlStatementSet = newWordMap(sqlStatements)
+	sqlDDLObjectSet = newWordMap(sqlDDLObjects)
+	sqlGlueWordSet  = newWordMap(sqlGlueWords)
+	sqlExprWordSet  = newWordMap(sqlExprWords)
+)
+
 // sqlCmp are comparison operators, word and symbolic.
 func isSQLCmp(t token) bool {
 	switch t.kind {
@@ -126,7 +137,7 @@ func isOperand(t token) bool {
 	case tNumber, tVar:
 		return true
 	case tWord:
-		return !sqlStatements[t.text] && !isBoolOp(t)
+		return !sqlStatementSet.val(t.text) && !isBoolOp(t)
 	}
 	return false
 }
@@ -224,7 +235,7 @@ func markPhrases(toks []token) {
 			continue
 		}
 		j := i + 1
-		for j < len(toks) && (toks[j].kind == tWord && !isBoolOp(toks[j]) && !sqlStatements[toks[j].text] || toks[j].kind == tNumber || toks[j].kind == tPunct && (toks[j].text == "," || toks[j].text == "." || toks[j].text == "-")) {
+		for j < len(toks) && (toks[j].kind == tWord && !isBoolOp(toks[j]) && !sqlStatementSet.val(toks[j].text) || toks[j].kind == tNumber || toks[j].kind == tPunct && (toks[j].text == "," || toks[j].text == "." || toks[j].text == "-")) {
 			j++
 		}
 		if j > i+1 && j < len(toks) && toks[j].kind == tQuote && toks[j].text == toks[i].text {
@@ -270,20 +281,20 @@ func sqlRules(toks []token) (string, bool) {
 					k := next(toks, n+1)
 					if k >= len(toks) || toks[k].kind == tComment || toks[k].kind == tPunct && toks[k].text != "," && toks[k].text != "." ||
 						nt.text == "union" && (toks[k].text == "select" || toks[k].text == "all" || toks[k].text == "distinct") ||
-						nt.text == "alter" && sqlDDLObjects[toks[k].text] {
+						nt.text == "alter" && sqlDDLObjectSet.val(toks[k].text) {
 						return ReasonSQLClause, true
 					}
 				}
 			}
 		case tVar:
-			if sqlObjects[t.text] {
+			if sqlObjectSet.val(t.text) {
 				return ReasonSQLSystemObject, true
 			}
 			if strings.HasPrefix(t.text, "@@") && len(t.text) > 2 {
 				return ReasonSQLSystemObject, true
 			}
 		case tOp:
-			if t.text == "::" && nt.kind == tWord && sqlTypes[nt.text] && i > 0 {
+			if t.text == "::" && nt.kind == tWord && sqlTypeSet.val(nt.text) && i > 0 {
 				return ReasonSQLTypeCast, true
 			}
 			if isBoolOp(t) {
@@ -301,7 +312,7 @@ func sqlRules(toks []token) (string, bool) {
 					breakout = true // closes a parenthesis the value did not open
 				}
 			case ";":
-				if nt.kind == tWord && sqlStatements[nt.text] && stackedStatement(toks, n) {
+				if nt.kind == tWord && sqlStatementSet.val(nt.text) && stackedStatement(toks, n) {
 					return ReasonSQLStacked, true
 				}
 				// "; --" ending the value: terminate the query, comment the rest.
@@ -311,10 +322,10 @@ func sqlRules(toks []token) (string, bool) {
 			}
 		case tWord:
 			w := t.text
-			if sqlObjects[w] {
+			if sqlObjectSet.val(w) {
 				return ReasonSQLSystemObject, true
 			}
-			if spaced, ok := sqlFuncs[w]; ok && nt.kind == tPunct && nt.text == "(" {
+			if spaced, ok := sqlFuncSet.get(w); ok && nt.kind == tPunct && nt.text == "(" {
 				if spaced || (n == i+1 && adjacent(toks, i)) {
 					switch w {
 					case "sleep", "benchmark", "pg_sleep", "waitfor":
@@ -416,7 +427,7 @@ func sqlRules(toks []token) (string, bool) {
 				}
 			case "create", "drop", "alter", "truncate":
 				// DDL on a named object: create table persons
-				if nt.kind == tWord && sqlDDLObjects[nt.text] && nt.text != "if" && nt.text != "or" && nt.text != "user" {
+				if nt.kind == tWord && sqlDDLObjectSet.val(nt.text) && nt.text != "if" && nt.text != "or" && nt.text != "user" {
 					k := next(toks, n+1)
 					if k < len(toks) && (toks[k].kind == tWord || toks[k].kind == tQuote) {
 						k2 := next(toks, k+1)
@@ -525,10 +536,10 @@ func sqlContext(toks []token, i int) bool {
 		case tQuote, tComment, tVar:
 			return true
 		case tWord:
-			if sqlStatements[t.text] || t.text == "from" || t.text == "where" || t.text == "limit" || isBoolOp(t) {
+			if sqlStatementSet.val(t.text) || t.text == "from" || t.text == "where" || t.text == "limit" || isBoolOp(t) {
 				return true
 			}
-			if _, ok := sqlFuncs[t.text]; ok && k+1 < len(toks) && toks[k+1].text == "(" {
+			if _, ok := sqlFuncSet.get(t.text); ok && k+1 < len(toks) && toks[k+1].text == "(" {
 				return true
 			}
 		case tOp:
@@ -563,7 +574,7 @@ func stackedStatement(toks []token, i int) bool {
 	}
 	switch toks[i].text {
 	case "drop", "create", "alter", "truncate":
-		return nt.kind == tWord && sqlDDLObjects[nt.text] || nt.kind == tPunct && nt.text == "["
+		return nt.kind == tWord && sqlDDLObjectSet.val(nt.text) || nt.kind == tPunct && nt.text == "["
 	case "insert", "replace":
 		return nt.text == "into" || nt.text == "/*"
 	case "delete":
@@ -572,7 +583,7 @@ func stackedStatement(toks []token, i int) bool {
 		k2 := next(toks, k+1)
 		return nt.kind == tWord && (k2 >= len(toks) || toks[k2].text == "set" || toks[k2].text == ";" || toks[k2].kind == tComment)
 	case "select":
-		return nt.kind != tWord || sqlFuncs[nt.text] || sqlObjects[nt.text] || nt.text == "if" ||
+		return nt.kind != tWord || sqlFuncSet.val(nt.text) || sqlObjectSet.val(nt.text) || nt.text == "if" ||
 			nt.text == "case" || nt.text == "null" || nt.text == "top" || nt.text == "distinct" ||
 			k+1 < len(toks) && (toks[k+1].text == "from" || toks[k+1].text == "(" || toks[k+1].text == ",")
 	case "declare", "set":
@@ -633,7 +644,7 @@ func boolExpr(toks []token, i int, breakout bool) (string, bool) {
 		}
 	}
 	if lhs.kind == tWord {
-		if _, isFunc := sqlFuncs[lhs.text]; isFunc && k+1 < len(toks) && toks[k+1].text == "(" && breakout {
+		if _, isFunc := sqlFuncSet.get(lhs.text); isFunc && k+1 < len(toks) && toks[k+1].text == "(" && breakout {
 			return ReasonSQLTautology, true
 		}
 		if lhs.text == "exists" && (breakout || k+1 < len(toks) && toks[k+1].text == "(") {
@@ -752,10 +763,10 @@ func selectInjection(toks []token, i, n int, breakout bool) bool {
 	case nt.kind == tNumber && len(nt.text) > 3 && nt.text[:2] == "0x":
 		return true // select 0x61646d696e: a string in hex
 	case nt.kind == tWord:
-		if spaced, ok := sqlFuncs[nt.text]; ok && (spaced || n+1 < len(toks) && toks[n+1].text == "(") {
+		if spaced, ok := sqlFuncSet.get(nt.text); ok && (spaced || n+1 < len(toks) && toks[n+1].text == "(") {
 			return true
 		}
-		if sqlObjects[nt.text] || nt.text == "if" || nt.text == "case" {
+		if sqlObjectSet.val(nt.text) || nt.text == "if" || nt.text == "case" {
 			return true
 		}
 	}
@@ -835,7 +846,7 @@ func breakoutGrammar(toks []token) (string, bool) {
 							op = true
 						}
 					case tWord:
-						op = op || sqlExprWords[u.text]
+						op = op || sqlExprWordSet.val(u.text)
 					}
 				}
 				if op && nt-i <= 12 {
@@ -859,7 +870,7 @@ func breakoutGrammar(toks []token) (string, bool) {
 			}
 			p, q := toks[i-1], toks[i+1]
 			if p.kind == tWord && q.kind == tWord && adjacent(toks, i-1) && isWordByte(t.follow) &&
-				(sqlGlueWords[p.text] || sqlGlueWords[q.text]) {
+				(sqlGlueWordSet.val(p.text) || sqlGlueWordSet.val(q.text)) {
 				return ReasonSQLComment, true
 			}
 		case tNumber:

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -10,7 +11,7 @@ import (
 // keys changed in case and cut, and random words.
 func TestWordMap(t *testing.T) {
 	words := []string{"", "a", "A", "_", "@", "@@version", "1", "x1", "$x", "abcdefghijklmnopqrstuvwxyz"}
-	boolMaps := []map[string]bool{cmdStrong, cmdWeak, cmdPrefix}
+	boolMaps := []map[string]bool{cmdStrong, cmdWeak, cmdPrefix, jsDotWords, sqlObjects, sqlFuncs, sqlTypes, sqlStatements, sqlDDLObjects, sqlGlueWords, sqlExprWords}
 	for _, m := range boolMaps {
 		for k := range m {
 			words = append(words, k, strings.ToUpper(k), k[:len(k)/2], k+"s", "x"+k)
@@ -65,4 +66,13 @@ func TestBloomHoldsKeys(t *testing.T) {
 	check("cmdWeak", &cmdWeakWords.f, keys(cmdWeak))
 	check("cmdPrefix", &cmdPrefixWords.f, keys(cmdPrefix))
 	check("jsDotWords", &jsDotWordSet.f, keys(jsDotWords))
+	check("sqlObjects", &sqlObjectSet.f, keys(sqlObjects))
+	check("sqlFuncs", &sqlFuncSet.f, keys(sqlFuncs))
+	check("sqlTypes", &sqlTypeSet.f, keys(sqlTypes))
+	check("sqlStatements", &sqlStatementSet.f, keys(sqlStatements))
+	check("sqlDDLObjects", &sqlDDLObjectSet.f, keys(sqlDDLObjects))
+	check("sqlGlueWords", &sqlGlueWordSet.f, keys(sqlGlueWords))
+	check("sqlExprWords", &sqlExprWordSet.f, keys(sqlExprWords))
 }
+
+func sortStrings(s []string) { sort.Strings(s) }
