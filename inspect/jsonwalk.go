@@ -76,33 +76,55 @@ func (w *jsonWalker) walk() error {
 			if w.fields > w.maxFields {
 				return ErrTooManyFields
 			}
-			i = skipJSONSpace(s, i)
+			if i < len(s) && s[i] <= ' ' {
+				i = skipJSONSpace(s, i)
+			}
 			if i >= len(s) || s[i] != '"' {
 				return ErrJSONSyntax
 			}
-			k, f, end, err := w.readString(i)
-			if err != nil {
-				return err
+			// Most keys are identifiers: a run of [A-Za-z0-9_] up to the
+			// closing quote, which cannot carry an injection and is not
+			// visited. Others are read whole (readString).
+			j := i + 1
+			for j < len(s) && keyByte[s[j]] {
+				j++
 			}
-			if len(k) > maxFieldName {
-				k = k[:maxFieldName]
-				f = scanBytes(k)
-			}
-			w.segs[len(w.segs)-1] = k
-			// A key of [A-Za-z0-9_] cannot carry an injection: it is not
-			// visited.
-			if !plainFlags(f) {
-				w.pos, w.flags = end, f
-				if !w.visit(w, k, true) {
-					w.stopped = true
-					return nil
+			var k string
+			end := j + 1
+			if j < len(s) && s[j] == '"' && j-i-1 <= maxFieldName {
+				k = s[i+1 : j]
+				w.segs[len(w.segs)-1] = k
+			} else {
+				var f uint64
+				var err error
+				k, f, end, err = w.readString(i)
+				if err != nil {
+					return err
+				}
+				if len(k) > maxFieldName {
+					k = k[:maxFieldName]
+					f = scanBytes(k)
+				}
+				w.segs[len(w.segs)-1] = k
+				if !plainFlags(f) {
+					w.pos, w.flags = end, f
+					if !w.visit(w, k, true) {
+						w.stopped = true
+						return nil
+					}
 				}
 			}
-			i = skipJSONSpace(s, end)
+			i = end
+			if i < len(s) && s[i] <= ' ' {
+				i = skipJSONSpace(s, i)
+			}
 			if i >= len(s) || s[i] != ':' {
 				return ErrJSONSyntax
 			}
-			i = skipJSONSpace(s, i+1)
+			i++
+			if i < len(s) && s[i] <= ' ' {
+				i = skipJSONSpace(s, i)
+			}
 			state = wantValue
 			continue
 
@@ -278,6 +300,14 @@ var strFlags = func() (t [256]uint64) {
 	}
 	t['"'] |= fStrStop
 	t['\\'] |= fStrStop
+	return t
+}()
+
+// keyByte marks [A-Za-z0-9_]: the bytes of a key that is not visited.
+var keyByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = byteFlags[c]&^fWord == 0 && c != 0 && c != 0x7f
+	}
 	return t
 }()
 
