@@ -209,6 +209,7 @@ type scan struct {
 	fields  []Allow    // per-field allowances on this route
 	skip    *skipSet   // fields the schema stage typed strictly
 	name    []byte     // field name buffer
+	named   bool       // name holds the current form field's name
 	found   bool       // a finding was made
 	tooLong bool       // a value exceeded Config.MaxValueLen
 	finding Finding    // the finding
@@ -323,24 +324,91 @@ func (sc *scan) check(v string, classes Classes) (Finding, bool) {
 // or a form body): every name and value.
 func (sc *scan) checkForm(q, prefix string) (guard.Decision, bool) {
 	n := 0
-	for q != "" {
-		var pair string
-		pair, q, _ = strings.Cut(q, "&")
-		if pair == "" {
-			continue
+	for i := 0; i < len(q); {
+		// One pass finds the pair's name and value (up to the first '='
+		// and the next '&') and their byte flags.
+		ks := i
+		var kf, vf uint64
+		for i < len(q) && q[i] != '&' && q[i] != '=' {
+			kf |= byteFlags[q[i]]
+			i++
+		}
+		ke, vs, eq := i, i, false
+		if i < len(q) && q[i] == '=' {
+			eq = true
+			i++
+			vs = i
+			for i < len(q) && q[i] != '&' {
+				vf |= byteFlags[q[i]]
+				i++
+			}
+		}
+		ve := i
+		i++ // the '&'
+		if ke == ks && !eq {
+			continue // an empty pair
 		}
 		n++
 		if n > sc.st.cfg.MaxFields {
 			return guard.Deny(http.StatusBadRequest, ReasonTooManyFields, "The request has too many parameters."), true
 		}
-		k, v, _ := strings.Cut(pair, "=")
-		k, v = formUnescape(k), formUnescape(v)
-		sc.name = appendFieldSegment(append(sc.name[:0], prefix...), k)
-		if sc.inspect(sc.name, k) || sc.inspect(sc.name, v) {
+		// Only '+' and '%' change in decoding: without them the flags
+		// are the decoded string's.
+		k, v := q[ks:ke], q[vs:ve]
+		if kf&(fPlus|fPercent) != 0 {
+			k = formUnescape(k)
+			kf = scanBytes(k)
+		}
+		if vf&(fPlus|fPercent) != 0 {
+			v = formUnescape(v)
+			vf = scanBytes(v)
+		}
+		// The field name is built only for allowances, skips and findings.
+		sc.named = false
+		if sc.inspectScanned(prefix, k, k, kf) || sc.inspectScanned(prefix, k, v, vf) {
 			return guard.Decision{}, true
 		}
 	}
 	return guard.Decision{}, false
+}
+
+// fieldName builds the name of the form field k under prefix into sc.name
+// (once per field).
+func (sc *scan) fieldName(prefix, k string) []byte {
+	if !sc.named {
+		sc.name = appendFieldSegment(append(sc.name[:0], prefix...), k)
+		sc.named = true
+	}
+	return sc.name
+}
+
+// inspectScanned is inspect for the value v, whose byte flags are known,
+// of the form field k under prefix.
+func (sc *scan) inspectScanned(prefix, k, v string, flags uint64) bool {
+	if len(v) < 2 {
+		return false
+	}
+	if plainFlags(flags) && len(v) <= sc.st.cfg.MaxValueLen && len(sc.fields) == 0 && sc.skip == nil {
+		return false // what Check answers for [A-Za-z0-9_]
+	}
+	classes := sc.classes
+	if len(sc.fields) > 0 || sc.skip != nil {
+		classes = sc.fieldClassesBytes(sc.fieldName(prefix, k))
+		if classes == 0 {
+			return false
+		}
+	}
+	var f Finding
+	ok := true
+	if len(v) > sc.st.cfg.MaxValueLen {
+		sc.tooLong = true // as in check
+	} else {
+		f, ok = checkScanned(v, flags, classes)
+	}
+	if ok {
+		return sc.hit(f, string(sc.fieldName(prefix, k)))
+	}
+	return false
 }
 
 // formUnescape decodes one round of form encoding ('+' and %XX), leniently
