@@ -20,9 +20,9 @@ const (
 )
 
 type token struct {
-	kind tokKind
-	pos  int // byte offset in the lexed string
 	text string
+	pos  int // byte offset in the lexed string
+	kind tokKind
 	// follow is, for -- and # comments, the byte right after the opener,
 	// and for /* */ the byte right after its end (0 at the end of the
 	// value).
@@ -84,7 +84,7 @@ func sqlLex(s string, buf []token) []token {
 			for j < len(s) && (lexClass[s[j]]&lxWord != 0 || s[j] == '.') {
 				j++
 			}
-			toks = append(toks, token{tNumber, i, s[i:j], 0, false})
+			toks = append(toks, token{s[i:j], i, tNumber, 0, false})
 			i = j
 			continue
 		case cl&lxWord != 0:
@@ -92,7 +92,7 @@ func sqlLex(s string, buf []token) []token {
 			for j < len(s) && lexClass[s[j]]&lxWord != 0 {
 				j++
 			}
-			toks = append(toks, token{tWord, i, s[i:j], 0, false})
+			toks = append(toks, token{s[i:j], i, tWord, 0, false})
 			i = j
 			continue
 		}
@@ -101,14 +101,14 @@ func sqlLex(s string, buf []token) []token {
 			if i+1 < len(s) && s[i+1] == '*' {
 				if i+2 < len(s) && s[i+2] == '!' {
 					// MySQL executable comment: its content is code.
-					toks = append(toks, token{tComment, i, "/*!", 0, false})
+					toks = append(toks, token{"/*!", i, tComment, 0, false})
 					i += 3
 					for i < len(s) && '0' <= s[i] && s[i] <= '9' {
 						i++
 					}
 					continue
 				}
-				toks = append(toks, token{tComment, i, "/*", 0, false})
+				toks = append(toks, token{"/*", i, tComment, 0, false})
 				end := indexFrom(s, "*/", i+2)
 				if end < 0 {
 					i = len(s)
@@ -125,7 +125,7 @@ func sqlLex(s string, buf []token) []token {
 			}
 		case '-':
 			if i+1 < len(s) && s[i+1] == '-' {
-				toks = append(toks, token{tComment, i, "--", byteAt(s, i+2), false})
+				toks = append(toks, token{"--", i, tComment, byteAt(s, i+2), false})
 				end := indexByteFrom(s, '\n', i)
 				if end < 0 {
 					toks[len(toks)-1].bare = bareRest(s[i+2:])
@@ -137,7 +137,7 @@ func sqlLex(s string, buf []token) []token {
 				continue
 			}
 		case '#':
-			toks = append(toks, token{tComment, i, "#", byteAt(s, i+1), false})
+			toks = append(toks, token{"#", i, tComment, byteAt(s, i+1), false})
 			end := indexByteFrom(s, '\n', i)
 			if end < 0 {
 				toks[len(toks)-1].bare = bareRest(s[i+1:])
@@ -148,7 +148,7 @@ func sqlLex(s string, buf []token) []token {
 			}
 			continue
 		case '\'', '"', '`':
-			toks = append(toks, token{tQuote, i, s[i : i+1], 0, false})
+			toks = append(toks, token{s[i : i+1], i, tQuote, 0, false})
 			i++
 			continue
 		case '@':
@@ -160,7 +160,7 @@ func sqlLex(s string, buf []token) []token {
 			for k < len(s) && (lexClass[s[k]]&lxWord != 0 || s[k] == '.') {
 				k++
 			}
-			toks = append(toks, token{tVar, i, s[i:k], 0, false})
+			toks = append(toks, token{s[i:k], i, tVar, 0, false})
 			i = k
 			continue
 		case '.':
@@ -169,17 +169,17 @@ func sqlLex(s string, buf []token) []token {
 				for j < len(s) && (lexClass[s[j]]&lxWord != 0 || s[j] == '.') {
 					j++
 				}
-				toks = append(toks, token{tNumber, i, s[i:j], 0, false})
+				toks = append(toks, token{s[i:j], i, tNumber, 0, false})
 				i = j
 				continue
 			}
 		}
 		if n := opLen(s[i:]); n > 0 {
-			toks = append(toks, token{tOp, i, s[i : i+n], 0, false})
+			toks = append(toks, token{s[i : i+n], i, tOp, 0, false})
 			i += n
 			continue
 		}
-		toks = append(toks, token{tPunct, i, s[i : i+1], 0, false})
+		toks = append(toks, token{s[i : i+1], i, tPunct, 0, false})
 		i++
 	}
 	return toks

@@ -23,14 +23,14 @@ func sqlLexRef(s string, buf []token) []token {
 		case c == '/' && i+1 < len(s) && s[i+1] == '*':
 			if i+2 < len(s) && s[i+2] == '!' {
 				// MySQL executable comment: its content is code.
-				toks = append(toks, token{tComment, i, "/*!", 0, false})
+				toks = append(toks, token{"/*!", i, tComment, 0, false})
 				i += 3
 				for i < len(s) && '0' <= s[i] && s[i] <= '9' {
 					i++
 				}
 				continue
 			}
-			toks = append(toks, token{tComment, i, "/*", 0, false})
+			toks = append(toks, token{"/*", i, tComment, 0, false})
 			end := indexFromRef(s, "*/", i+2)
 			if end < 0 {
 				i = len(s)
@@ -41,7 +41,7 @@ func sqlLexRef(s string, buf []token) []token {
 		case c == '*' && i+1 < len(s) && s[i+1] == '/':
 			i += 2 // end of an executable comment, or a stray closer
 		case c == '-' && i+1 < len(s) && s[i+1] == '-':
-			toks = append(toks, token{tComment, i, "--", byteAt(s, i+2), false})
+			toks = append(toks, token{"--", i, tComment, byteAt(s, i+2), false})
 			end := indexByteFromRef(s, '\n', i)
 			if end < 0 {
 				toks[len(toks)-1].bare = bareRest(s[i+2:])
@@ -51,7 +51,7 @@ func sqlLexRef(s string, buf []token) []token {
 				i = end + 1
 			}
 		case c == '#':
-			toks = append(toks, token{tComment, i, "#", byteAt(s, i+1), false})
+			toks = append(toks, token{"#", i, tComment, byteAt(s, i+1), false})
 			end := indexByteFromRef(s, '\n', i)
 			if end < 0 {
 				toks[len(toks)-1].bare = bareRest(s[i+1:])
@@ -61,7 +61,7 @@ func sqlLexRef(s string, buf []token) []token {
 				i = end + 1
 			}
 		case c == '\'' || c == '"' || c == '`':
-			toks = append(toks, token{tQuote, i, s[i : i+1], 0, false})
+			toks = append(toks, token{s[i : i+1], i, tQuote, 0, false})
 			i++
 		case c == '@':
 			j := i + 1
@@ -72,29 +72,29 @@ func sqlLexRef(s string, buf []token) []token {
 			for k < len(s) && (isWordByteRef(s[k]) || s[k] == '.') {
 				k++
 			}
-			toks = append(toks, token{tVar, i, s[i:k], 0, false})
+			toks = append(toks, token{s[i:k], i, tVar, 0, false})
 			i = k
 		case '0' <= c && c <= '9' || c == '.' && i+1 < len(s) && '0' <= s[i+1] && s[i+1] <= '9':
 			j := i + 1
 			for j < len(s) && (isWordByteRef(s[j]) || s[j] == '.') {
 				j++
 			}
-			toks = append(toks, token{tNumber, i, s[i:j], 0, false})
+			toks = append(toks, token{s[i:j], i, tNumber, 0, false})
 			i = j
 		case isWordByteRef(c):
 			j := i + 1
 			for j < len(s) && isWordByteRef(s[j]) {
 				j++
 			}
-			toks = append(toks, token{tWord, i, s[i:j], 0, false})
+			toks = append(toks, token{s[i:j], i, tWord, 0, false})
 			i = j
 		default:
 			if n := opLenRef(s[i:]); n > 0 {
-				toks = append(toks, token{tOp, i, s[i : i+n], 0, false})
+				toks = append(toks, token{s[i : i+n], i, tOp, 0, false})
 				i += n
 				continue
 			}
-			toks = append(toks, token{tPunct, i, s[i : i+1], 0, false})
+			toks = append(toks, token{s[i : i+1], i, tPunct, 0, false})
 			i++
 		}
 	}

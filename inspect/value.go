@@ -452,15 +452,13 @@ func checkForm(v string, flags uint64, classes Classes) (Finding, bool) {
 			return Finding{Class: ClassPathTraversal, Reason: r}, true
 		}
 	}
-	// The compact form of a short value is built in this stack buffer
-	// (detectXSS keeps no part of it).
-	var compactBuf [256]byte
 	if classes.Has(ClassXSS) && flags&(fAngle|fColon|fParen|fEq|fBrace|fBacktick|fDot) != 0 && xssNeeded(v, flags) {
 		lower = lowerASCII(v)
-		{
-			if r, ok := detectXSS(v, lower, compactFormBuf(lower, compactBuf[:]), flags); ok {
-				return Finding{Class: ClassXSS, Reason: r}, true
-			}
+		// The compact form of a short value is built in this stack buffer
+		// (detectXSS keeps no part of it).
+		var compactBuf [256]byte
+		if r, ok := detectXSS(v, lower, compactFormBuf(lower, compactBuf[:]), flags); ok {
+			return Finding{Class: ClassXSS, Reason: r}, true
 		}
 	}
 	if classes.Has(ClassSQLi) && sqlNeeded(v, flags) {
