@@ -203,7 +203,11 @@ func cmdName(w string) string {
 	if isCmd(w) {
 		return w
 	}
-	t := strings.TrimRight(w, "0123456789.")
+	n := len(w) // strings.TrimRight(w, "0123456789."), without building the set
+	for n > 0 && ('0' <= w[n-1] && w[n-1] <= '9' || w[n-1] == '.') {
+		n--
+	}
+	t := w[:n]
 	if t != w && len(t) >= 2 && isCmd(t) {
 		return t
 	}
@@ -605,7 +609,7 @@ func ipv4At(s string, i int) bool {
 
 // cmdSpecial finds command injection that needs no separator.
 func cmdSpecial(s string) (string, bool) {
-	if t := strings.TrimLeft(s, " \t'\""); strings.HasPrefix(t, "() {") || strings.HasPrefix(t, "(){") {
+	if t := trimLeftOf(s, " \t'\""); strings.HasPrefix(t, "() {") || strings.HasPrefix(t, "(){") {
 		return ReasonShellFunction, true // the Shellshock prefix
 	}
 	// Each substring test below runs only when s has one of its bytes.
@@ -767,7 +771,7 @@ func globPath(s string) bool {
 // windowsCmd finds cmd.exe grammar: FOR loops, IF conditions with a
 // command, environment variables of the shell. flags are s's byte flags.
 func windowsCmd(s string, flags uint64) (string, bool) {
-	t := strings.TrimLeft(s, " \t&|;'\"")
+	t := trimLeftOf(s, " \t&|;'\"")
 	if strings.HasPrefix(t, "for ") || strings.HasPrefix(t, "for\t") {
 		// for [/f|/l|/d|/r [path]] [options] %x in (...) do cmd
 		if i := strings.Index(t, " in"); i > 0 && strings.Contains(t[:i], "%") {
@@ -841,6 +845,16 @@ func braceCommand(s string) bool {
 // a line ending in a C-like '{' nor more of an expression (&& b, || c).
 func cmdStart(t string) bool {
 	return t != "" && !strings.HasSuffix(t, "{") && t[0] != '&' && t[0] != '|'
+}
+
+// trimLeftOf is strings.TrimLeft(s, cutset) for a short ASCII cutset,
+// without building the set TrimLeft builds for each call.
+func trimLeftOf(s, cutset string) string {
+	i := 0
+	for i < len(s) && strings.IndexByte(cutset, s[i]) >= 0 {
+		i++
+	}
+	return s[i:]
 }
 
 // indexIf is strings.Index(s, sub) when has is true, and -1 (what Index
