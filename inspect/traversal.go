@@ -78,6 +78,9 @@ var pathAnchors = map[string]bool{
 	"xampp": true, "apache": true, "logs": true, "log": true, "www": true,
 }
 
+// pathAnchorSet is pathAnchors behind its filter.
+var pathAnchorSet = newWordMap(pathAnchors)
+
 // interestingPath reports whether v has a segment that sensitive paths
 // go through, a sensitive file name, a '%' left after decoding, or a
 // scheme separator.
@@ -87,19 +90,33 @@ func interestingPath(v string) bool {
 		if len(w) == 0 || len(w) > len(buf) {
 			return false
 		}
+		if w[0] == '.' {
+			return true // a dot file (.ssh, .env, .htaccess)
+		}
+		// Each suffix below starts with '.' or '_': they are looked for
+		// only in segments with one; each prefix starts with i, p or s.
+		dotted := false
 		for k := 0; k < len(w); k++ {
-			buf[k] = lowerByte(w[k])
+			c := lowerByte(w[k])
+			buf[k] = c
+			dotted = dotted || c == '.' || c == '_'
 		}
 		lw := buf[:len(w)]
-		if lw[0] == '.' || pathAnchors[string(lw)] {
-			return true // a dot file (.ssh, .env, .htaccess) or an anchor
+		if bloomHas(&pathAnchorSet.f, lw[0], lw[len(lw)-1], len(lw)) && pathAnchors[string(lw)] {
+			return true // an anchor
 		}
-		return bytes.HasSuffix(lw, []byte(".ini")) || bytes.HasSuffix(lw, []byte(".conf")) ||
+		if dotted && (bytes.HasSuffix(lw, []byte(".ini")) || bytes.HasSuffix(lw, []byte(".conf")) ||
 			bytes.HasSuffix(lw, []byte(".cnf")) || bytes.HasSuffix(lw, []byte(".log")) ||
 			bytes.HasSuffix(lw, []byte("_log")) || bytes.HasSuffix(lw, []byte(".php")) ||
-			bytes.HasSuffix(lw, []byte(".bat")) || bytes.HasSuffix(lw, []byte(".sys")) ||
-			bytes.HasPrefix(lw, []byte("id_rsa")) || bytes.HasPrefix(lw, []byte("passwd")) ||
-			bytes.HasPrefix(lw, []byte("shadow"))
+			bytes.HasSuffix(lw, []byte(".bat")) || bytes.HasSuffix(lw, []byte(".sys"))) {
+			return true
+		}
+		switch lw[0] {
+		case 'i', 'p', 's':
+			return bytes.HasPrefix(lw, []byte("id_rsa")) || bytes.HasPrefix(lw, []byte("passwd")) ||
+				bytes.HasPrefix(lw, []byte("shadow"))
+		}
+		return false
 	}
 	if strings.IndexByte(v, '%') >= 0 || strings.Contains(v, ":/") || strings.Contains(v, ":\\") {
 		return true
@@ -229,6 +246,9 @@ func utf8Len(c byte) int {
 // slashes, double encoding, overlong UTF-8, %u escapes, backslashes and
 // NUL bytes.
 func detectPathEncoding(raw string) (string, bool) {
+	if scanBytes(raw)&(fBackslash|fCtl|fPercent) == 0 {
+		return "", false // none of '\\', NUL and '%', which every case needs
+	}
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		switch c {

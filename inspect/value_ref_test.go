@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -296,4 +297,141 @@ func firstWordCmdRef(s string) bool {
 		return false
 	}
 	return firstWords[string(buf[:n])]
+}
+
+// The path checks before their gates: FuzzPathRef checks they agree.
+// interestingPathRef reports whether v has a segment that sensitive paths
+// go through, a sensitive file name, a '%' left after decoding, or a
+// scheme separator.
+func interestingPathRef(v string) bool {
+	var buf [16]byte
+	seg := func(w string) bool {
+		if len(w) == 0 || len(w) > len(buf) {
+			return false
+		}
+		for k := 0; k < len(w); k++ {
+			buf[k] = lowerByte(w[k])
+		}
+		lw := buf[:len(w)]
+		if lw[0] == '.' || pathAnchors[string(lw)] {
+			return true // a dot file (.ssh, .env, .htaccess) or an anchor
+		}
+		return bytes.HasSuffix(lw, []byte(".ini")) || bytes.HasSuffix(lw, []byte(".conf")) ||
+			bytes.HasSuffix(lw, []byte(".cnf")) || bytes.HasSuffix(lw, []byte(".log")) ||
+			bytes.HasSuffix(lw, []byte("_log")) || bytes.HasSuffix(lw, []byte(".php")) ||
+			bytes.HasSuffix(lw, []byte(".bat")) || bytes.HasSuffix(lw, []byte(".sys")) ||
+			bytes.HasPrefix(lw, []byte("id_rsa")) || bytes.HasPrefix(lw, []byte("passwd")) ||
+			bytes.HasPrefix(lw, []byte("shadow"))
+	}
+	if strings.IndexByte(v, '%') >= 0 || strings.Contains(v, ":/") || strings.Contains(v, ":\\") {
+		return true
+	}
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		if i == len(v) || v[i] == '/' || v[i] == '\\' || v[i] == ' ' || v[i] == ':' {
+			if seg(v[start:i]) {
+				return true
+			}
+			start = i + 1
+		}
+	}
+	return false
+}
+
+// detectPathEncodingRef inspects a raw (still escaped) request path for the
+// encodings that smuggle traversal past routers: encoded dots and
+// slashes, double encoding, overlong UTF-8, %u escapes, backslashes and
+// NUL bytes.
+func detectPathEncodingRef(raw string) (string, bool) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch c {
+		case '\\':
+			return ReasonBackslash, true
+		case 0:
+			return ReasonNUL, true
+		case '%':
+			if i+2 >= len(raw) {
+				continue
+			}
+			h, l := lowerByte(raw[i+1]), lowerByte(raw[i+2])
+			switch {
+			case h == '0' && l == '0':
+				return ReasonNUL, true
+			case h == '2' && l == '5':
+				if i+4 < len(raw) {
+					if _, ok := unhex(raw[i+3]); ok {
+						if _, ok := unhex(raw[i+4]); ok {
+							return ReasonDoubleEncoded, true
+						}
+					}
+				}
+			case h == '5' && l == 'c':
+				return ReasonBackslash, true
+			case h == 'c' && (l == '0' || l == '1'), h == 'e' && l == '0' && strings.HasPrefix(lowerASCII(raw[i+3:min(len(raw), i+6)]), "%80"):
+				return ReasonOverlongUTF8, true
+			case h == 'u':
+				return ReasonOverEncoded, true
+			}
+		}
+	}
+	return "", false
+}
+
+func checkPathRef(t testing.TB, v string) {
+	t.Helper()
+	if got, want := interestingPath(v), interestingPathRef(v); got != want {
+		t.Fatalf("interestingPath(%q) = %v, before %v", v, got, want)
+	}
+	r1, ok1 := detectPathEncoding(v)
+	r2, ok2 := detectPathEncodingRef(v)
+	if r1 != r2 || ok1 != ok2 {
+		t.Fatalf("detectPathEncoding(%q) = %q %v, before %q %v", v, r1, ok1, r2, ok2)
+	}
+}
+
+func FuzzPathRef(f *testing.F) {
+	for _, s := range []string{"/etc/passwd", "/orders/5b0e2c3a", "C:\\Windows\\win.ini", "%2e%2e/", "/var/log/x.LOG", "/ID_RSA", "a_log", ".env", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkPathRef(t, s)
+	})
+}
+
+// TestPathRef compares interestingPath and detectPathEncoding with their
+// former forms on the corpus and on paths built from anchors and names.
+func TestPathRef(t *testing.T) {
+	if path := findCorpus(); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<22)
+		for sc.Scan() {
+			var row corpusRow
+			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+				t.Fatal(err)
+			}
+			checkPathRef(t, row.Payload)
+			checkPathRef(t, strings.ToUpper(row.Payload))
+		}
+	}
+	parts := []string{"/", "\\", " ", ":", "%", ".", "_", "..", "id_rsa", "passwd", "shadow", "x.ini", "a.conf", "b.cnf", "c.log", "d_log", "e.php", "f.bat",
+		"g.sys", "ID_RSA", "Passwd", "orders", "5b0e2c3a-8f1d", "%2e", "%25", "%c0", "%e0%80", "%u002e", "\x00", "%00", "%5c"}
+	for a := range pathAnchors {
+		parts = append(parts, a, strings.ToUpper(a))
+	}
+	sortStrings(parts)
+	rng := rand.New(rand.NewPCG(71, 73))
+	var b strings.Builder
+	for range 200000 {
+		b.Reset()
+		for k := rng.IntN(6); k >= 0; k-- {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		checkPathRef(t, b.String())
+	}
 }

@@ -73,6 +73,7 @@ func TestBloomHoldsKeys(t *testing.T) {
 	check("sqlDDLObjects", &sqlDDLObjectSet.f, keys(sqlDDLObjects))
 	check("sqlGlueWords", &sqlGlueWordSet.f, keys(sqlGlueWords))
 	check("sqlExprWords", &sqlExprWordSet.f, keys(sqlExprWords))
+	check("pathAnchors", &pathAnchorSet.f, keys(pathAnchors))
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
