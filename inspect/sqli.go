@@ -142,9 +142,10 @@ func isOperand(t token) bool {
 	return false
 }
 
-// detectSQLi reports SQL injection in v, whose lower-cased form is lower.
-func detectSQLi(v, lower string, toks []token) (string, bool) {
-	if libinjectionSQLi(v) {
+// detectSQLi reports SQL injection in v, whose lower-cased form is lower,
+// byte flags flags and tokens toks.
+func detectSQLi(v, lower string, flags uint64, toks []token) (string, bool) {
+	if libinjectionSQLi(v, flags) {
 		return ReasonSQLFingerprint, true
 	}
 	if r, ok := sqlRules(toks); ok {

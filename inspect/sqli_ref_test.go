@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/corazawaf/libinjection-go"
 )
 
 // The SQL rules as they were before their word lists were put behind
@@ -54,7 +56,7 @@ func refIsOperand(t token) bool {
 
 // detectSQLi reports SQL injection in v, whose lower-cased form is lower.
 func refDetectSQLi(v, lower string, toks []token) (string, bool) {
-	if libinjectionSQLi(v) {
+	if ok, _ := libinjection.IsSQLi(v); ok {
 		return ReasonSQLFingerprint, true
 	}
 	if r, ok := refSqlRules(toks); ok {
@@ -808,7 +810,7 @@ func checkSQLi(t testing.TB, v string) {
 	t.Helper()
 	lower := lowerASCII(v)
 	var b1, b2 [64]token
-	r1, ok1 := detectSQLi(v, lower, sqlLex(lower, b1[:0]))
+	r1, ok1 := detectSQLi(v, lower, scanBytes(v), sqlLex(lower, b1[:0]))
 	r2, ok2 := refDetectSQLi(v, lower, sqlLex(lower, b2[:0]))
 	if r1 != r2 || ok1 != ok2 {
 		t.Fatalf("detectSQLi(%q) = %q %v, before %q %v", v, r1, ok1, r2, ok2)

@@ -466,7 +466,7 @@ func checkForm(v string, flags uint64, classes Classes) (Finding, bool) {
 			lower = lowerASCII(v)
 		}
 		var buf [64]token
-		if r, ok := detectSQLi(v, lower, sqlLex(lower, buf[:0])); ok {
+		if r, ok := detectSQLi(v, lower, flags, sqlLex(lower, buf[:0])); ok {
 			return Finding{Class: ClassSQLi, Reason: r}, true
 		}
 	}
