@@ -218,18 +218,24 @@ func (s *subscription) run() {
 		if cap(batch) > shrinkAbove && len(batch) < cap(batch)/4 {
 			batch = nil
 		}
-		// Let the next batch gather: woken per event, a sink that keeps
-		// up would cost a goroutine wake-up (a futex call when other
-		// cores are idle) per request.
-		time.Sleep(sinkLinger)
+		if len(batch) < lingerBelow {
+			// Let the next batch gather: woken per event, a sink that
+			// keeps up would cost a goroutine wake-up (a futex call when
+			// other cores are idle) per request. A large batch means the
+			// sink is busy enough to be woken rarely anyway.
+			time.Sleep(sinkLinger)
+		}
 	}
 }
 
 // sinkLinger is how long a sink goroutine waits after delivering a batch
-// before it takes the next: under load it wakes about once per linger
-// instead of once per event, and events reach sinks at most about that
-// much later.
-const sinkLinger = time.Millisecond
+// of fewer than lingerBelow events before it takes the next: under load
+// it wakes about once per linger instead of once per event, and events
+// reach sinks at most about that much later.
+const (
+	sinkLinger  = time.Millisecond
+	lingerBelow = 64
+)
 
 func (s *subscription) deliver(ev *Event) {
 	// A panicking sink must not take the process down with it.

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -84,8 +85,12 @@ func (p *pace) wait() {
 		return
 	}
 	for _, d := range p.delivered {
-		for d.Load() < n-*backlog {
-			time.Sleep(20 * time.Microsecond) // sleeping, not spinning: the sinks may be lingering
+		for i := 0; d.Load() < n-*backlog; i++ {
+			if i < 100 {
+				runtime.Gosched()
+			} else {
+				time.Sleep(50 * time.Microsecond) // the sink is lingering: don't spin
+			}
 		}
 	}
 }
