@@ -49,12 +49,13 @@
 //
 // Publishing never waits for a sink. Each sink has a bounded queue
 // (DefaultEventQueue, WithEventQueue) and its own goroutine, which takes
-// every waiting event at once, delivers them in publication order, and
-// then lets the next batch gather for a millisecond, so that under load
-// it wakes once a millisecond rather than once per event (events reach a
-// sink at most about that much later). An event that finds its queue
-// full is dropped and counted (BusStats). A
-// queue's memory follows its backlog, not its capacity. Events of a kind
+// every waiting event at once and delivers them in publication order.
+// After a batch of fewer than 64 events it lets the next gather for a
+// millisecond, so that a sink that keeps up wakes about once a
+// millisecond rather than once per event (events then reach it up to
+// about a millisecond later). An event that finds its queue full is
+// dropped and counted (BusStats). A queue's memory follows its backlog,
+// not its capacity. Events of a kind
 // no sink subscribed to are not built at all. Close drains the queues
 // until its context ends.
 //
