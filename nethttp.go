@@ -139,6 +139,7 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d := g.Check(&ex.req); d.Status != 0 {
 		WriteProblem(&ex.w, d)
 		g.Finish(&ex.req, ex.w.status, ex.w.written)
+		ex.release()
 		return
 	}
 	if g.attach {
@@ -146,6 +147,19 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	next.ServeHTTP(&ex.w, r)
 	g.Finish(&ex.req, ex.w.statusOrOK(), ex.w.written)
+	ex.release()
+}
+
+// release drops the exchange's references to the request, its buffered
+// body and the response writer once the response is done. The view may
+// outlive the request (a handler's goroutine keeping the context, an
+// event in a sink's queue holding the correlation id that lives in the
+// view): it then keeps only itself alive, not the request and its buffers.
+// Neither the body nor the writer may be used after the handler returned.
+func (ex *httpExchange) release() {
+	ex.body = HTTPBody{}
+	ex.w.ResponseWriter = nil
+	ex.req.Body = nil
 }
 
 func (ex *httpExchange) recover() {
@@ -166,6 +180,7 @@ func (ex *httpExchange) recover() {
 	}
 	WriteProblem(&ex.w, d)
 	ex.req.g.Finish(&ex.req, ex.w.status, ex.w.written)
+	ex.release()
 }
 
 // HTTPBody is the BodyReader of an *http.Request, for adapters of

@@ -5,7 +5,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/guardsdk/guard"
 	"github.com/guardsdk/guard/adapters/adaptertest"
@@ -39,4 +43,43 @@ func TestAdapterConformance(t *testing.T) {
 		Serve:    serveNetHTTP,
 		Template: func(_, path string) string { return path },
 	})
+}
+
+// TestKeptContextDoesNotPinRequest: a handler that keeps its context past
+// the request (a goroutine, or an event in a sink's queue holding the
+// correlation id that lives in the view) keeps the view alive, but not
+// the *http.Request, its buffered body or the response writer.
+func TestKeptContextDoesNotPinRequest(t *testing.T) {
+	g, err := guard.New(guard.WithSink(guard.SinkFunc(func(guard.Event) {})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close(context.Background())
+	var kept context.Context
+	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		kept = r.Context()
+	}))
+	collected := make(chan struct{})
+	func() {
+		r, err := http.NewRequest("POST", "http://example.test/notes", strings.NewReader(strings.Repeat("x", 1<<20)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.RemoteAddr = "192.0.2.1:1234"
+		runtime.AddCleanup(r, func(ch chan struct{}) { close(ch) }, collected)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}()
+	for range 10 {
+		runtime.GC()
+		select {
+		case <-collected:
+			if guard.CorrelationID(kept) == "" {
+				t.Fatal("the kept context lost its correlation id")
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the *http.Request is still reachable from the kept context")
 }
