@@ -254,13 +254,17 @@ type finisher struct {
 
 // Finish calls Finish on the stages implementing Finisher whose Check ran,
 // then publishes the request_done event: status, bytes written and
-// duration. Adapters call it once the response is written.
+// duration. Adapters call it once the response is written; r.Body is nil
+// afterwards.
 func (g *Guard) Finish(r *Request, status int, bytesOut int64) {
 	for _, f := range g.finish {
 		if f.pos <= r.checked {
 			f.f.Finish(r, status, bytesOut)
 		}
 	}
+	// The body is not read after the response; a view kept past the
+	// request must not keep the framework's request alive through it.
+	r.Body = nil
 	if !g.needTime {
 		return
 	}
