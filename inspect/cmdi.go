@@ -735,7 +735,15 @@ func globPath(s string) bool {
 		}
 		p := s[i:j]
 		segs, globbed := 0, 0
-		for _, seg := range strings.Split(p, "/") {
+		for rest := p; rest != ""; {
+			// The segments of p between '/' (strings.Split without the
+			// slice).
+			seg := rest
+			if k := strings.IndexByte(rest, '/'); k >= 0 {
+				seg, rest = rest[:k], rest[k+1:]
+			} else {
+				rest = ""
+			}
 			if seg == "" {
 				continue
 			}
@@ -824,8 +832,15 @@ func braceCommand(s string) bool {
 		// Not after a word or a dot: file.{sh,py} lists extensions.
 		glued := i > 0 && (isAlnum(s[i-1]) || s[i-1] == '.' || s[i-1] == '_')
 		if !glued && strings.IndexByte(inner, ',') >= 0 && !strings.ContainsAny(inner, " \t\"") {
-			first := strings.Trim(strings.SplitN(strings.TrimPrefix(inner, ","), ",", 2)[0], "'$")
-			if w := cmdName(first); w != "" && (cmdStrongWords.val(w) || cmdWeakWords.val(w) && strings.Count(inner, ",") >= 1 && strings.HasPrefix(strings.SplitN(strings.TrimPrefix(inner, ","), ",", 2)[min(1, strings.Count(strings.TrimPrefix(inner, ","), ","))], "-")) {
+			// The first word and what follows its comma (SplitN(list, ",",
+			// 2) without building the slice).
+			list := strings.TrimPrefix(inner, ",")
+			head, second, more := strings.Cut(list, ",")
+			if !more {
+				second = list
+			}
+			first := strings.Trim(head, "'$")
+			if w := cmdName(first); w != "" && (cmdStrongWords.val(w) || cmdWeakWords.val(w) && strings.Count(inner, ",") >= 1 && strings.HasPrefix(second, "-")) {
 				return true
 			}
 			if strings.HasPrefix(first, "/") {

@@ -210,6 +210,8 @@ type scan struct {
 	skip    *skipSet   // fields the schema stage typed strictly
 	name    []byte     // field name buffer
 	named   bool       // name holds the current form field's name
+	form    []byte     // decoded form names and values, reused
+	lower   []byte     // the checks' scratch buffer, reused
 	found   bool       // a finding was made
 	tooLong bool       // a value exceeded Config.MaxValueLen
 	finding Finding    // the finding
@@ -225,6 +227,9 @@ func (s *Stage) Check(r *guard.Request) guard.Decision {
 		sc.r, sc.skip, sc.fields, sc.found, sc.field = nil, nil, sc.fields[:0], false, ""
 		sc.tooLong = false
 		sc.walker.src, sc.walker.visit = "", nil
+		if cap(sc.lower) > 4096 || cap(sc.form) > 4096 {
+			sc.lower, sc.form = nil, nil // a large value's buffers are not kept
+		}
 		s.pool.Put(sc)
 	}()
 	sc.st, sc.r = s, r
@@ -355,13 +360,19 @@ func (sc *scan) checkForm(q, prefix string) (guard.Decision, bool) {
 		// Only '+' and '%' change in decoding: without them the flags
 		// are the decoded string's.
 		k, v := q[ks:ke], q[vs:ve]
-		if kf&(fPlus|fPercent) != 0 {
-			k = formUnescape(k)
-			kf = scanBytes(k)
-		}
-		if vf&(fPlus|fPercent) != 0 {
-			v = formUnescape(v)
-			vf = scanBytes(v)
+		if (kf|vf)&(fPlus|fPercent) != 0 {
+			// Decoded into sc.form, reused pair after pair: nothing keeps
+			// the decoded strings (the field name is a copy).
+			b := sc.form[:0]
+			if kf&(fPlus|fPercent) != 0 {
+				b, k = appendFormUnescape(b, k)
+				kf = scanBytes(k)
+			}
+			if vf&(fPlus|fPercent) != 0 {
+				b, v = appendFormUnescape(b, v)
+				vf = scanBytes(v)
+			}
+			sc.form = b
 		}
 		// The field name is built only for allowances, skips and findings.
 		sc.named = false
@@ -403,7 +414,7 @@ func (sc *scan) inspectScanned(prefix, k, v string, flags uint64) bool {
 	if len(v) > sc.st.cfg.MaxValueLen {
 		sc.tooLong = true // as in check
 	} else {
-		f, ok = checkScanned(v, flags, classes)
+		f, ok = checkScanned(v, flags, classes, &sc.lower)
 	}
 	if ok {
 		return sc.hit(f, string(sc.fieldName(prefix, k)))
@@ -418,7 +429,15 @@ func formUnescape(s string) string {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
 		return s
 	}
-	b := make([]byte, 0, len(s))
+	_, d := appendFormUnescape(make([]byte, 0, len(s)), s)
+	return d
+}
+
+// appendFormUnescape appends s decoded as formUnescape decodes it to b and
+// returns b and the decoded part, which shares b's storage: it holds only
+// until b is written again.
+func appendFormUnescape(b []byte, s string) ([]byte, string) {
+	start := len(b)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -437,7 +456,7 @@ func formUnescape(s string) string {
 			b = append(b, c)
 		}
 	}
-	return bytesString(b)
+	return b, bytesString(b[start:])
 }
 
 // inspect checks one value of the named field; it reports whether a
@@ -485,7 +504,7 @@ func (sc *scan) visitJSON(w *jsonWalker, v string, _ bool) bool {
 	if len(v) > sc.st.cfg.MaxValueLen {
 		sc.tooLong = true // as in check
 	} else {
-		f, ok = checkScanned(v, flags, classes)
+		f, ok = checkScanned(v, flags, classes, &sc.lower)
 	}
 	if ok {
 		sc.name = w.appendName(sc.name[:0])

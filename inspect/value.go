@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"strings"
+	"sync"
 )
 
 // Class is a kind of attack.
@@ -76,16 +77,18 @@ func Check(s string, classes Classes) (Finding, bool) {
 	if len(s) < 2 {
 		return Finding{}, false
 	}
-	return checkScanned(s, scanBytes(s), classes)
+	return checkScanned(s, scanBytes(s), classes, nil)
 }
 
 // checkScanned is Check for a value of 2 to MaxValueLen bytes whose byte
-// flags (scanBytes) are known.
-func checkScanned(s string, flags uint64, classes Classes) (Finding, bool) {
+// flags (scanBytes) are known. scratch, when not nil, is a buffer the
+// checks may use until they return (the stage's, reused value after
+// value); without one they take a pooled buffer.
+func checkScanned(s string, flags uint64, classes Classes, scratch *[]byte) (Finding, bool) {
 	if plainFlags(flags) {
 		return Finding{}, false // letters, digits and '_' only
 	}
-	if f, ok := checkForm(s, flags, classes); ok {
+	if f, ok := checkForm(s, flags, classes, scratch); ok {
 		return f, true
 	}
 	// Decoded forms: percent-encoding (several rounds, %u), look-alike and
@@ -104,7 +107,7 @@ func checkScanned(s string, flags uint64, classes Classes) (Finding, bool) {
 			cur, decoded = f, true
 		}
 		if decoded {
-			if f, ok := checkForm(cur, scanBytes(cur), classes); ok {
+			if f, ok := checkForm(cur, scanBytes(cur), classes, scratch); ok {
 				f.Decoded = true
 				return f, true
 			}
@@ -113,7 +116,7 @@ func checkScanned(s string, flags uint64, classes Classes) (Finding, bool) {
 	// Payload lists and form posts write spaces as '+'.
 	if flags&fPlus != 0 && (flags&fSpace == 0 || flags&fPercent != 0) && flags&(fQuote|fParen|fSemi|fPipe|fPercent|fAngle|fBackslash) != 0 {
 		if d, ch := percentDecode(cur, true); ch {
-			if f, ok := checkForm(d, scanBytes(d), classes); ok {
+			if f, ok := checkForm(d, scanBytes(d), classes, scratch); ok {
 				f.Decoded = true
 				return f, true
 			}
@@ -121,7 +124,7 @@ func checkScanned(s string, flags uint64, classes Classes) (Finding, bool) {
 	}
 	if flags&(fPlus|fPercent) != 0 && (strings.Contains(cur, "+AD") || strings.Contains(cur, "+AC")) {
 		if u := utf7.Replace(cur); u != cur {
-			if f, ok := checkForm(u, scanBytes(u), classes); ok {
+			if f, ok := checkForm(u, scanBytes(u), classes, scratch); ok {
 				f.Decoded = true
 				return f, true
 			}
@@ -135,7 +138,7 @@ func checkScanned(s string, flags uint64, classes Classes) (Finding, bool) {
 			if f, ok := fold(e3); ok {
 				e3 = f
 			}
-			if f, ok := checkForm(e3, scanBytes(e3), classes); ok {
+			if f, ok := checkForm(e3, scanBytes(e3), classes, scratch); ok {
 				f.Decoded = true
 				return f, true
 			}
@@ -445,7 +448,11 @@ func onlyApostrophes(s string) bool {
 
 // checkForm runs the detectors of every class on one form of a value,
 // each only when the value has the characters its attacks need.
-func checkForm(v string, flags uint64, classes Classes) (Finding, bool) {
+func checkForm(v string, flags uint64, classes Classes, scratch *[]byte) (Finding, bool) {
+	// The lower-cased form, built on demand in scratch or a pooled
+	// buffer: no detector keeps any part of it.
+	lf := lowerForm{buf: scratch}
+	defer lf.release()
 	lower := ""
 	if classes.Has(ClassPathTraversal) && travNeeded(v, flags) {
 		if r, ok := detectTraversal(v); ok {
@@ -453,7 +460,7 @@ func checkForm(v string, flags uint64, classes Classes) (Finding, bool) {
 		}
 	}
 	if classes.Has(ClassXSS) && flags&(fAngle|fColon|fParen|fEq|fBrace|fBacktick|fDot) != 0 && xssNeeded(v, flags) {
-		lower = lowerASCII(v)
+		lower = lf.of(v)
 		// The compact form of a short value is built in this stack buffer
 		// (detectXSS keeps no part of it).
 		var compactBuf [256]byte
@@ -463,7 +470,7 @@ func checkForm(v string, flags uint64, classes Classes) (Finding, bool) {
 	}
 	if classes.Has(ClassSQLi) && sqlNeeded(v, flags) {
 		if lower == "" {
-			lower = lowerASCII(v)
+			lower = lf.of(v)
 		}
 		var buf [64]token
 		if r, ok := detectSQLi(v, lower, flags, sqlLex(lower, buf[:0])); ok {
@@ -488,6 +495,43 @@ func checkForm(v string, flags uint64, classes Classes) (Finding, bool) {
 		}
 	}
 	return Finding{}, false
+}
+
+// lowerForm builds a value's lower-cased form in the caller's buffer or
+// a pooled one, for as long as checkForm runs.
+type lowerForm struct {
+	buf    *[]byte
+	pooled bool
+}
+
+var lowerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// of returns v lower-cased: v itself when it has no upper-case letter.
+func (lf *lowerForm) of(v string) string {
+	i := 0
+	for i < len(v) && !('A' <= v[i] && v[i] <= 'Z') {
+		i++
+	}
+	if i == len(v) {
+		return v
+	}
+	if lf.buf == nil {
+		lf.buf, lf.pooled = lowerBufs.Get().(*[]byte), true
+	}
+	b := append((*lf.buf)[:0], v...)
+	for ; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	*lf.buf = b
+	return bytesString(b)
+}
+
+func (lf *lowerForm) release() {
+	if lf.pooled && cap(*lf.buf) <= 4096 {
+		lowerBufs.Put(lf.buf)
+	}
 }
 
 func travNeeded(v string, flags uint64) bool {
