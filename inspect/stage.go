@@ -322,7 +322,10 @@ func (sc *scan) check(v string, classes Classes) (Finding, bool) {
 		sc.tooLong = true
 		return Finding{}, true
 	}
-	return Check(v, classes)
+	if len(v) < 2 {
+		return Finding{}, false
+	}
+	return checkScanned(v, scanBytes(v), classes, &sc.lower) // Check, with the scan's buffer
 }
 
 // checkForm inspects an application/x-www-form-urlencoded string (a query

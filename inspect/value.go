@@ -449,10 +449,22 @@ func onlyApostrophes(s string) bool {
 // checkForm runs the detectors of every class on one form of a value,
 // each only when the value has the characters its attacks need.
 func checkForm(v string, flags uint64, classes Classes, scratch *[]byte) (Finding, bool) {
-	// The lower-cased form, built on demand in scratch or a pooled
-	// buffer: no detector keeps any part of it.
+	if scratch != nil {
+		return checkFormIn(v, flags, classes, scratch)
+	}
+	bp := lowerBufs.Get().(*[]byte)
+	f, ok := checkFormIn(v, flags, classes, bp)
+	if cap(*bp) <= 4096 {
+		lowerBufs.Put(bp)
+	}
+	return f, ok
+}
+
+// checkFormIn is checkForm with a scratch buffer.
+func checkFormIn(v string, flags uint64, classes Classes, scratch *[]byte) (Finding, bool) {
+	// The lower-cased form is built on demand in scratch: no detector
+	// keeps any part of it.
 	lf := lowerForm{buf: scratch}
-	defer lf.release()
 	lower := ""
 	if classes.Has(ClassPathTraversal) && travNeeded(v, flags) {
 		if r, ok := detectTraversal(v); ok {
@@ -472,7 +484,7 @@ func checkForm(v string, flags uint64, classes Classes, scratch *[]byte) (Findin
 		if lower == "" {
 			lower = lf.of(v)
 		}
-		var buf [64]token
+		var buf [32]token // more tokens go to the heap
 		if r, ok := detectSQLi(v, lower, flags, sqlLex(lower, buf[:0])); ok {
 			return Finding{Class: ClassSQLi, Reason: r}, true
 		}
@@ -497,11 +509,10 @@ func checkForm(v string, flags uint64, classes Classes, scratch *[]byte) (Findin
 	return Finding{}, false
 }
 
-// lowerForm builds a value's lower-cased form in the caller's buffer or
-// a pooled one, for as long as checkForm runs.
+// lowerForm builds a value's lower-cased form in a buffer, for as long
+// as checkForm runs.
 type lowerForm struct {
-	buf    *[]byte
-	pooled bool
+	buf *[]byte
 }
 
 var lowerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
@@ -515,9 +526,6 @@ func (lf *lowerForm) of(v string) string {
 	if i == len(v) {
 		return v
 	}
-	if lf.buf == nil {
-		lf.buf, lf.pooled = lowerBufs.Get().(*[]byte), true
-	}
 	b := append((*lf.buf)[:0], v...)
 	for ; i < len(b); i++ {
 		if c := b[i]; 'A' <= c && c <= 'Z' {
@@ -526,12 +534,6 @@ func (lf *lowerForm) of(v string) string {
 	}
 	*lf.buf = b
 	return bytesString(b)
-}
-
-func (lf *lowerForm) release() {
-	if lf.pooled && cap(*lf.buf) <= 4096 {
-		lowerBufs.Put(lf.buf)
-	}
 }
 
 func travNeeded(v string, flags uint64) bool {
