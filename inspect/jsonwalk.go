@@ -52,181 +52,171 @@ func (w *jsonWalker) appendName(b []byte) []byte {
 	return b
 }
 
-// Walker states: what the byte at i must start.
-const (
-	wantValue  = iota // a value
-	wantKey           // a member: its key (after '{' or ',')
-	afterValue        // ',' or the end of the container (or of the document)
-)
-
 // walk reads the document from pos: one loop over the bytes, with the
-// open containers on a stack (kinds) rather than in recursive calls. It
-// checks, in this order, what the recursive grammar would: the depth when
-// a container opens, the field count before each member or element, then
-// the syntax.
+// open containers on a stack (kinds) rather than in recursive calls, and
+// three places to be in (labels): before a value, before a member's key,
+// after a value. It checks, in this order, what the recursive grammar
+// would: the depth when a container opens, the field count before each
+// member or element, then the syntax.
 func (w *jsonWalker) walk() error {
 	s := w.src
 	i := skipJSONSpace(s, w.pos)
 	w.kinds = w.kinds[:0]
-	state := wantValue
-	for {
-		switch state {
-		case wantKey:
-			w.fields++
-			if w.fields > w.maxFields {
-				return ErrTooManyFields
-			}
-			if i < len(s) && s[i] <= ' ' {
-				i = skipJSONSpace(s, i)
-			}
-			if i >= len(s) || s[i] != '"' {
-				return ErrJSONSyntax
-			}
-			// Most keys are identifiers: a run of [A-Za-z0-9_] up to the
-			// closing quote, which cannot carry an injection and is not
-			// visited. Others are read whole (readString).
-			j := i + 1
-			for j < len(s) && keyByte[s[j]] {
-				j++
-			}
-			var k string
-			end := j + 1
-			if j < len(s) && s[j] == '"' && j-i-1 <= maxFieldName {
-				k = s[i+1 : j]
-				w.segs[len(w.segs)-1] = k
-			} else {
-				var f uint64
-				var err error
-				k, f, end, err = w.readString(i)
-				if err != nil {
-					return err
-				}
-				if len(k) > maxFieldName {
-					k = k[:maxFieldName]
-					f = scanBytes(k)
-				}
-				w.segs[len(w.segs)-1] = k
-				if !plainFlags(f) {
-					w.pos, w.flags = end, f
-					if !w.visit(w, k, true) {
-						w.stopped = true
-						return nil
-					}
-				}
-			}
-			i = end
-			if i < len(s) && s[i] <= ' ' {
-				i = skipJSONSpace(s, i)
-			}
-			if i >= len(s) || s[i] != ':' {
-				return ErrJSONSyntax
-			}
+	var (
+		c   byte
+		n   int
+		end int
+		f   uint64
+		v   string
+		err error
+	)
+
+value: // at a value, past whitespace
+	if i >= len(s) {
+		return ErrJSONSyntax
+	}
+	switch c = s[i]; {
+	case c == '"':
+		if v, f, end, err = w.readString(i); err != nil {
+			return err
+		}
+		w.pos, w.flags = end, f
+		if !w.visit(w, v, false) {
+			w.stopped = true
+			return nil
+		}
+		i = end
+	case c == '{' || c == '[':
+		if len(w.kinds)+1 > w.maxDepth {
+			return ErrJSONDepth
+		}
+		i = skipJSONSpace(s, i+1)
+		if i < len(s) && s[i] == c+2 { // '}' or ']'
 			i++
-			if i < len(s) && s[i] <= ' ' {
-				i = skipJSONSpace(s, i)
-			}
-			state = wantValue
-			continue
+			break
+		}
+		w.kinds = append(w.kinds, c == '{')
+		w.segs = append(w.segs, "")
+		if c == '{' {
+			goto key
+		}
+		w.fields++
+		if w.fields > w.maxFields {
+			return ErrTooManyFields
+		}
+		i = skipJSONSpace(s, i)
+		goto value
+	case c == 't':
+		if !hasLiteral(s, i, "true") {
+			return ErrJSONSyntax
+		}
+		i += 4
+	case c == 'f':
+		if !hasLiteral(s, i, "false") {
+			return ErrJSONSyntax
+		}
+		i += 5
+	case c == 'n':
+		if !hasLiteral(s, i, "null") {
+			return ErrJSONSyntax
+		}
+		i += 4
+	case c == '-' || '0' <= c && c <= '9':
+		var ok bool
+		if i, ok = jsonNumber(s, i); !ok {
+			return ErrJSONSyntax
+		}
+	default:
+		return ErrJSONSyntax
+	}
 
-		case wantValue:
-			if i >= len(s) {
-				return ErrJSONSyntax
-			}
-			switch c := s[i]; {
-			case c == '"':
-				v, f, end, err := w.readString(i)
-				if err != nil {
-					return err
-				}
-				w.pos, w.flags = end, f
-				if !w.visit(w, v, false) {
-					w.stopped = true
-					return nil
-				}
-				i = end
-			case c == '{' || c == '[':
-				if len(w.kinds)+1 > w.maxDepth {
-					return ErrJSONDepth
-				}
-				i = skipJSONSpace(s, i+1)
-				if i < len(s) && s[i] == c+2 { // '}' or ']'
-					i++
-					break
-				}
-				w.kinds = append(w.kinds, c == '{')
-				w.segs = append(w.segs, "")
-				if c == '{' {
-					state = wantKey
-					continue
-				}
-				w.fields++
-				if w.fields > w.maxFields {
-					return ErrTooManyFields
-				}
-				i = skipJSONSpace(s, i)
-				continue
-			case c == 't':
-				if !hasLiteral(s, i, "true") {
-					return ErrJSONSyntax
-				}
-				i += 4
-			case c == 'f':
-				if !hasLiteral(s, i, "false") {
-					return ErrJSONSyntax
-				}
-				i += 5
-			case c == 'n':
-				if !hasLiteral(s, i, "null") {
-					return ErrJSONSyntax
-				}
-				i += 4
-			case c == '-' || '0' <= c && c <= '9':
-				end, ok := jsonNumber(s, i)
-				if !ok {
-					return ErrJSONSyntax
-				}
-				i = end
-			default:
-				return ErrJSONSyntax
-			}
-			state = afterValue
-
-		case afterValue:
+after: // after a value: ',' or the end of its container, or of the document
+	if i < len(s) && s[i] <= ' ' {
+		i = skipJSONSpace(s, i)
+	}
+	n = len(w.kinds)
+	if n == 0 {
+		w.pos = i
+		if i != len(s) {
+			return ErrJSONSyntax // trailing data
+		}
+		return nil
+	}
+	if i >= len(s) {
+		return ErrJSONSyntax
+	}
+	switch c = s[i]; {
+	case c == ',':
+		i++
+		if w.kinds[n-1] {
+			goto key
+		}
+		w.fields++
+		if w.fields > w.maxFields {
+			return ErrTooManyFields
+		}
+		if i < len(s) && s[i] <= ' ' {
 			i = skipJSONSpace(s, i)
-			n := len(w.kinds)
-			if n == 0 {
-				w.pos = i
-				if i != len(s) {
-					return ErrJSONSyntax // trailing data
-				}
+		}
+		goto value
+	case c == '}' && w.kinds[n-1] || c == ']' && !w.kinds[n-1]:
+		i++
+		w.kinds = w.kinds[:n-1]
+		w.segs = w.segs[:len(w.segs)-1]
+		goto after
+	}
+	return ErrJSONSyntax
+
+key: // at a member (after '{' or ','), whitespace not yet skipped
+	w.fields++
+	if w.fields > w.maxFields {
+		return ErrTooManyFields
+	}
+	if i < len(s) && s[i] <= ' ' {
+		i = skipJSONSpace(s, i)
+	}
+	if i >= len(s) || s[i] != '"' {
+		return ErrJSONSyntax
+	}
+	// Most keys are identifiers: a run of [A-Za-z0-9_] up to the closing
+	// quote, which cannot carry an injection and is not visited. Others
+	// are read whole (readString).
+	end = i + 1
+	for end < len(s) && keyByte[s[end]] {
+		end++
+	}
+	if end < len(s) && s[end] == '"' && end-i-1 <= maxFieldName {
+		w.segs[len(w.segs)-1] = s[i+1 : end]
+		end++
+	} else {
+		if v, f, end, err = w.readString(i); err != nil {
+			return err
+		}
+		if len(v) > maxFieldName {
+			v = v[:maxFieldName]
+			f = scanBytes(v)
+		}
+		w.segs[len(w.segs)-1] = v
+		if !plainFlags(f) {
+			w.pos, w.flags = end, f
+			if !w.visit(w, v, true) {
+				w.stopped = true
 				return nil
-			}
-			if i >= len(s) {
-				return ErrJSONSyntax
-			}
-			obj := w.kinds[n-1]
-			switch c := s[i]; {
-			case c == ',':
-				i++
-				if obj {
-					state = wantKey
-					continue
-				}
-				w.fields++
-				if w.fields > w.maxFields {
-					return ErrTooManyFields
-				}
-				i = skipJSONSpace(s, i)
-				state = wantValue
-			case c == '}' && obj || c == ']' && !obj:
-				i++
-				w.kinds = w.kinds[:n-1]
-				w.segs = w.segs[:len(w.segs)-1]
-			default:
-				return ErrJSONSyntax
 			}
 		}
 	}
+	i = end
+	if i < len(s) && s[i] <= ' ' {
+		i = skipJSONSpace(s, i)
+	}
+	if i >= len(s) || s[i] != ':' {
+		return ErrJSONSyntax
+	}
+	i++
+	if i < len(s) && s[i] <= ' ' {
+		i = skipJSONSpace(s, i)
+	}
+	goto value
 }
 
 // skipJSONSpace returns the index of the first byte at or after i that is
