@@ -103,6 +103,23 @@ var (
 	sqlExprWordSet  = newWordMap(sqlExprWords)
 )
 
+// sqlRuleWordSet has every word sqlRules looks at a word token for:
+// objects, functions, boolean operators and the words of its switch.
+var sqlRuleWordSet = func() *wordMap[bool] {
+	m := map[string]bool{"or": true, "and": true, "xor": true, "div": true}
+	for _, w := range []string{"union", "select", "waitfor", "exec", "execute", "declare", "into", "order", "group",
+		"having", "procedure", "case", "limit", "collate", "create", "drop", "alter", "truncate", "as", "shutdown"} {
+		m[w] = true
+	}
+	for w := range sqlObjects {
+		m[w] = true
+	}
+	for w := range sqlFuncs {
+		m[w] = true
+	}
+	return newWordMap(m)
+}()
+
 // sqlCmp are comparison operators, word and symbolic.
 func isSQLCmp(t token) bool {
 	switch t.kind {
@@ -323,6 +340,9 @@ func sqlRules(toks []token) (string, bool) {
 			}
 		case tWord:
 			w := t.text
+			if !sqlRuleWordSet.val(w) {
+				break // none of the words below: nothing in this case applies
+			}
 			if sqlObjectSet.val(w) {
 				return ReasonSQLSystemObject, true
 			}

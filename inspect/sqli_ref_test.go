@@ -833,7 +833,9 @@ var sqliFragments = func() []string {
 	fs := []string{"'", "\"", "`", "(", ")", ",", ";", ".", "--", "-- ", "#", "/*", "*/", "/*!", "/**/", "@", "@@", "=", "<>", "!=", "<", ">", "||",
 		"&&", "::", "?", " ", "\n", "1", "0x41", "1.e", "1.e(", "true", "null", "not", "is", "in", "like", "from", "where", "limit", "by", "all",
 		"distinct", "when", "then", "end", "as", "set", "into", "outfile", "delay", "time", "with", "master", "immediate", "xp_", "sp_", "analyse",
-		"a", "x", "the", "bell", "s", "t", "it", "don"}
+		"a", "x", "the", "bell", "s", "t", "it", "don", "union", "select", "waitfor", "exec", "execute", "declare", "into", "order",
+		"group", "having", "procedure", "case", "limit", "collate", "create", "drop", "alter", "truncate", "as", "shutdown", "or",
+		"and", "xor", "div", "analyze", "outfile", "dumpfile"}
 	for _, m := range []map[string]bool{sqlObjects, sqlFuncs, sqlTypes, sqlStatements, sqlDDLObjects, sqlGlueWords, sqlExprWords} {
 		for w := range m {
 			fs = append(fs, w)
