@@ -112,6 +112,10 @@ func shellFormBuf(s string, buf []byte) string {
 	}
 	for i := 0; i < len(s); i++ {
 		c := lowerByte(s[i])
+		if !shellSpecial[c] {
+			b = append(b, c) // what the switch below does for the other bytes
+			continue
+		}
 		switch c {
 		case '`', '<', '>':
 			// Empty command substitutions used as padding: pi``ng, pi<()ng.
@@ -195,6 +199,14 @@ func shellFormBuf(s string, buf []byte) string {
 	}
 	return bytesString(b)
 }
+
+// shellSpecial marks the bytes shellFormBuf's switch handles.
+var shellSpecial = func() (t [256]bool) {
+	for _, c := range "`<>\\'\"$" {
+		t[c] = true
+	}
+	return t
+}()
 
 // cmdName normalises a program name: drops ".exe" and a version suffix
 // (python3.10, gcc10.1) when the bare name is a known command.

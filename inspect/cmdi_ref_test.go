@@ -701,6 +701,9 @@ func refIndexIf(has bool, s, sub string) int {
 
 func checkCmdi(t testing.TB, v string) {
 	t.Helper()
+	if got, want := shellForm(v), refShellForm(v); got != want {
+		t.Fatalf("shellForm(%q) = %q, before %q", v, got, want)
+	}
 	r1, ok1 := detectCmdi(v, lowerASCII(v), scanBytes(v))
 	r2, ok2 := refDetectCmdi(v)
 	if r1 != r2 || ok1 != ok2 {

@@ -433,15 +433,18 @@ var charClass = func() (t [256]uint8) {
 // onlyApostrophes reports whether every quote in s is an apostrophe
 // between letters (O'Connor, it's): such quotes end no SQL literal.
 func onlyApostrophes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"', '`':
+	if strings.IndexByte(s, '"') >= 0 || strings.IndexByte(s, '`') >= 0 {
+		return false
+	}
+	for i := strings.IndexByte(s, '\''); i >= 0; {
+		if i == 0 || i+1 >= len(s) || !isAlpha(lowerByte(s[i-1])) || !isAlpha(lowerByte(s[i+1])) {
 			return false
-		case '\'':
-			if i == 0 || i+1 >= len(s) || !isAlpha(lowerByte(s[i-1])) || !isAlpha(lowerByte(s[i+1])) {
-				return false
-			}
 		}
+		k := strings.IndexByte(s[i+1:], '\'')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
 	}
 	return true
 }

@@ -106,6 +106,7 @@ func xssNeededRef(v string, flags uint64) bool {
 }
 
 func sqlNeededRef(v string, flags uint64) bool {
+	onlyApostrophes := onlyApostrophesRef
 	switch {
 	case flags&(fParen|fSemi|fEq|fAngle|fHash|fStar|fPipe|fBackslash|fCtl) != 0:
 		return true
@@ -434,4 +435,20 @@ func TestPathRef(t *testing.T) {
 		}
 		checkPathRef(t, b.String())
 	}
+}
+
+// onlyApostrophesRef is onlyApostrophes before it looked for quotes with
+// IndexByte.
+func onlyApostrophesRef(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"', '`':
+			return false
+		case '\'':
+			if i == 0 || i+1 >= len(s) || !isAlpha(lowerByte(s[i-1])) || !isAlpha(lowerByte(s[i+1])) {
+				return false
+			}
+		}
+	}
+	return true
 }
