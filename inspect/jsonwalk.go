@@ -36,6 +36,9 @@ type jsonWalker struct {
 	visit   func(w *jsonWalker, value string, key bool) bool
 	stopped bool
 	kinds   []bool // open containers during walk: true for objects
+	// plainMax is the length up to which string values of [A-Za-z0-9_]
+	// are not visited (0: every value is).
+	plainMax int
 }
 
 // appendName appends the current field's name to b: "body.user.name",
@@ -80,10 +83,14 @@ value: // at a value, past whitespace
 		if v, f, end, err = w.readString(i); err != nil {
 			return err
 		}
-		w.pos, w.flags = end, f
-		if !w.visit(w, v, false) {
-			w.stopped = true
-			return nil
+		// A value of [A-Za-z0-9_] within plainMax bytes is one the
+		// visitor passes at once: it is not visited.
+		if w.plainMax == 0 || len(v) > w.plainMax || !plainFlags(f) {
+			w.pos, w.flags = end, f
+			if !w.visit(w, v, false) {
+				w.stopped = true
+				return nil
+			}
 		}
 		i = end
 	case c == '{' || c == '[':

@@ -636,6 +636,7 @@ func (sc *scan) checkJSON(src string) guard.Decision {
 	w := &sc.walker
 	w.src, w.pos, w.fields, w.stopped = src, 0, 0, false
 	w.maxDepth, w.maxFields = sc.st.cfg.MaxDepth, sc.st.cfg.MaxFields
+	w.plainMax = sc.st.cfg.MaxValueLen // visitJSON passes such values at once
 	w.segs = w.segs[:0]
 	if sc.visitFn == nil {
 		sc.visitFn = sc.visitJSON
