@@ -282,11 +282,38 @@ var wordKinds = func() map[string]uint8 {
 // firstWordCmd reports whether the first word of s is a shell command, a
 // command prefix, or cmd.exe's IF/FOR, or alias.
 func firstWordCmd(s string) bool {
-	var buf [20]byte
 	i := 0
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 		i++
 	}
+	// Most first words have no quote or backslash inside: the word is
+	// then s[i:j], looked up only if the filter may hold it (the filter
+	// folds case; the table lower-cases).
+	j := i
+	for j < len(s) && firstWordTab[s[j]] > fwSkip {
+		j++
+	}
+	if j < len(s) && firstWordTab[s[j]] == fwSkip || j-i > 20 {
+		return firstWordCmdCopy(s, i)
+	}
+	n := j - i
+	for n > 2 && ('0' <= s[i+n-1] && s[i+n-1] <= '9' || s[i+n-1] == '.') {
+		n--
+	}
+	if n < 2 || !bloomHas(&cmdFilter, s[i], s[i+n-1], n) {
+		return false
+	}
+	var buf [20]byte
+	for k := 0; k < n; k++ {
+		buf[k] = firstWordTab[s[i+k]]
+	}
+	return firstWords[string(buf[:n])]
+}
+
+// firstWordCmdCopy is firstWordCmd for a first word, starting at i, with
+// quotes or backslashes to drop, or longer than 20 bytes.
+func firstWordCmdCopy(s string, i int) bool {
+	var buf [20]byte
 	// The word, without the quotes and backslashes a shell would drop
 	// (ti''me, c\at), and without a version suffix (python3.10).
 	n := 0
