@@ -28,6 +28,15 @@
 // [1, 100000]"); a nil logger or scrubber is "telemetry: WithLogger: ..."
 // or "telemetry: WithScrubber: ...".
 //
+// Cost: metrics and one log line per request add about 1.4 µs of CPU and
+// no allocation to a request on the development machine (2 shared
+// cores), against about 10 µs and 30 allocations for otelhttp with a zap
+// middleware doing the same work; the request pays only for building the
+// event, and the metrics and logging sinks share one queue and goroutine
+// (benchmarks/README.md, "Telemetry", has the commands and figures).
+// Events reach the sinks asynchronously, up to about a millisecond after
+// the response.
+//
 // Lifecycle: Guard.Close drains the event queues and flushes Sentry;
 // Shutdown then stops the metrics provider. Telemetry is safe for
 // concurrent use.
