@@ -159,6 +159,75 @@ func isOperand(t token) bool {
 	return false
 }
 
+// sqlInertBytes are the bytes sqlRulesInert excludes: every byte that
+// makes a quote, comment, variable, operator or bracket token, or starts
+// a decoding (flags: see scanBytes). What remains: letters, digits, space,
+// '.', ',', '(', ')', ';', '!', '^', '~'.
+const sqlInertBytes = fQuote | fAngle | fPipe | fAmp | fDollar | fPercent | fBackslash | fSlash | fEq | fDash |
+	fHash | fNonASCII | fCtl | fPlus | fStar | fBrace | fColon | fAt | fGlob | fBacktick
+
+// sqlInertWordSet has the words that make sqlRules look further: those
+// of sqlRuleWordSet, and the statements it looks for after ';'.
+var sqlInertWordSet = func() *wordMap[bool] {
+	m := map[string]bool{}
+	for w := range sqlRuleWordSet.m {
+		m[w] = true
+	}
+	for w := range sqlStatements {
+		m[w] = true
+	}
+	return newWordMap(m)
+}()
+
+// sqlRulesInert reports whether sqlRules provably finds nothing in the
+// tokens of v (flags are v's byte flags), so that detectSQLi's answer is
+// libinjection's alone and v need not be lexed.
+//
+// Why. With none of sqlInertBytes in v, its tokens (sqlLex of v lower-
+// cased) are words, numbers and the punctuation ( ) , . ; and single-byte
+// operators ! ^ ~ (the only operators those bytes make, none an equality).
+// Then: breakoutGrammar needs a quote, a comment, or a number holding
+// ".e" (excluded: v has no ".e" in any case); literalComparison needs an
+// equality operator; markPhrases only marks quotes; in sqlRules' loop,
+// comments, quotes and variables do not occur, operators act only when
+// "::" or a boolean operator ("||", "&&"), '(' and ')' only count depth,
+// ';' acts only before a statement word, and a word acts only when in
+// sqlRuleWordSet. A word token is a run of [a-z0-9_] starting with a
+// letter or '_' (a run starting with a digit is a number token, which the
+// loop ignores): no such run of v is in sqlInertWordSet. detectSQLi's
+// second pass needs "/*". TestSQLInert checks the claim on the corpus and
+// generated values.
+func sqlRulesInert(v string, flags uint64) bool {
+	if flags&sqlInertBytes != 0 || flags&fDot != 0 && containsFold(v, ".e") {
+		return false
+	}
+	var buf [20]byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if charClass[c]&cSQLWord == 0 {
+			continue
+		}
+		start := i
+		for i+1 < len(v) && charClass[v[i+1]]&cSQLWord != 0 {
+			i++
+		}
+		n := i + 1 - start
+		if c <= '9' || !bloomHas(&sqlInertWordSet.f, c, v[i], n) {
+			continue // a number, or a word none of the set can be
+		}
+		if n > len(buf) {
+			return false // longer than any word of the set: taken for one, which is safe
+		}
+		for k := 0; k < n; k++ {
+			buf[k] = lowerByte(v[start+k])
+		}
+		if sqlInertWordSet.m[string(buf[:n])] {
+			return false
+		}
+	}
+	return true
+}
+
 // detectSQLi reports SQL injection in v, whose lower-cased form is lower,
 // byte flags flags and tokens toks.
 func detectSQLi(v, lower string, flags uint64, toks []token) (string, bool) {

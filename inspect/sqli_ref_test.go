@@ -877,3 +877,87 @@ func TestSQLiRef(t *testing.T) {
 		checkSQLi(t, b.String())
 	}
 }
+
+// checkInert fails when sqlRulesInert passes v and sqlRules finds
+// something in its tokens (or detectSQLi would strip comments).
+func checkInert(t testing.TB, v string) bool {
+	t.Helper()
+	if !sqlRulesInert(v, scanBytes(v)) {
+		return false
+	}
+	lower := lowerASCII(v)
+	if r, ok := sqlRules(sqlLex(lower, nil)); ok || strings.Contains(lower, "/*") {
+		t.Fatalf("sqlRulesInert(%q) = true, but sqlRules finds %q", v, r)
+	}
+	if r, ok := refSqlRules(sqlLex(lower, nil)); ok {
+		t.Fatalf("sqlRulesInert(%q) = true, but the former sqlRules finds %q", v, r)
+	}
+	return true
+}
+
+func FuzzSQLInert(f *testing.F) {
+	for _, s := range []string{"Ring the bell twice; the flat is on the second floor.", "Energy gel, lemon (box of 24)", "1.e(1)", "x; drop table y",
+		"a or 1", "select 1", "3.eggs", "_select (", "order by 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkInert(t, s)
+	})
+}
+
+// TestSQLInert checks sqlRulesInert against sqlRules on the corpus and on
+// values made of the bytes it lets through, SQL words and near-words.
+func TestSQLInert(t *testing.T) {
+	passed := 0
+	if path := findCorpus(); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<22)
+		for sc.Scan() {
+			var row corpusRow
+			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range []string{row.Payload, "x " + row.Payload, strings.ToUpper(row.Payload)} {
+				if checkInert(t, v) {
+					passed++
+				}
+			}
+		}
+	}
+	frags := []string{" ", ".", ",", "(", ")", ";", "!", "^", "~", "!~", "'", "\"", "`", "-", "=", "1", "24", "0x41", "1.e", "1.e(", "1.e.x", "3.eggs", ".5", "1e5", "1.E(", "_",
+		"a", "x", "the", "bell", "ring", "flat", "lemon", "box", "of", "if", "in", "is", "not", "like", "null", "true", "from", "where", "by",
+		"all", "on", "to", "set", "mod", "exists", "_select", "selects", "xselect", "Select", "UNION", "Or", "DiV",
+		"x'", "';", "x';", "'x'", "x\";", "1'", "' (", ") '", "x`;"}
+	// Shapes of the rules, in the bytes the gate lets through or next to them.
+	for _, v := range []string{"abc';", "abc'; ", "x') ;", "a'or'a", "a' or 'a", "1=1", "x;drop table y", "1.e(1)", "1.e.tables",
+		"x'|y--", "select * from t", "union select 1", "a@b", "(a)=(a)", "x ! 1", "a ^ b", "~a", "a; select 1", "a;shutdown"} {
+		checkInert(t, v)
+	}
+	for w := range sqlInertWordSet.m {
+		frags = append(frags, w)
+	}
+	sortStrings(frags)
+	rng := rand.New(rand.NewPCG(101, 103))
+	var b strings.Builder
+	for range 300000 {
+		b.Reset()
+		for k := rng.IntN(8); k >= 0; k-- {
+			b.WriteString(frags[rng.IntN(len(frags))])
+			if rng.IntN(2) == 0 {
+				b.WriteByte(' ')
+			}
+		}
+		if checkInert(t, b.String()) {
+			passed++
+		}
+	}
+	if passed < 50000 {
+		t.Fatalf("only %d values passed sqlRulesInert: the test checks too little", passed)
+	}
+	t.Logf("%d values passed sqlRulesInert", passed)
+}

@@ -511,12 +511,19 @@ func checkFormIn(v string, flags uint64, classes Classes, scratch *[]byte) (Find
 		}
 	}
 	if classes.Has(ClassSQLi) && sqlNeeded(v, flags) {
-		if lower == "" {
-			lower = lf.of(v)
-		}
-		var buf [32]token // more tokens go to the heap
-		if r, ok := detectSQLi(v, lower, flags, sqlLex(lower, buf[:0])); ok {
-			return Finding{Class: ClassSQLi, Reason: r}, true
+		if sqlRulesInert(v, flags) {
+			// Only libinjection can answer: see sqlRulesInert.
+			if libinjectionSQLi(v, flags) {
+				return Finding{Class: ClassSQLi, Reason: ReasonSQLFingerprint}, true
+			}
+		} else {
+			if lower == "" {
+				lower = lf.of(v)
+			}
+			var buf [32]token // more tokens go to the heap
+			if r, ok := detectSQLi(v, lower, flags, sqlLex(lower, buf[:0])); ok {
+				return Finding{Class: ClassSQLi, Reason: r}, true
+			}
 		}
 	}
 	if classes.Has(ClassCommandInjection) {
