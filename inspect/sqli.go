@@ -103,12 +103,15 @@ var (
 	sqlExprWordSet  = newWordMap(sqlExprWords)
 )
 
+// sqlRuleSwitchWords are the words of the switch in sqlRules' word case.
+var sqlRuleSwitchWords = []string{"union", "select", "waitfor", "exec", "execute", "declare", "into", "order", "group",
+	"having", "procedure", "case", "limit", "collate", "create", "drop", "alter", "truncate", "as", "shutdown"}
+
 // sqlRuleWordSet has every word sqlRules looks at a word token for:
 // objects, functions, boolean operators and the words of its switch.
 var sqlRuleWordSet = func() *wordMap[bool] {
 	m := map[string]bool{"or": true, "and": true, "xor": true, "div": true}
-	for _, w := range []string{"union", "select", "waitfor", "exec", "execute", "declare", "into", "order", "group",
-		"having", "procedure", "case", "limit", "collate", "create", "drop", "alter", "truncate", "as", "shutdown"} {
+	for _, w := range sqlRuleSwitchWords {
 		m[w] = true
 	}
 	for w := range sqlObjects {
@@ -167,14 +170,28 @@ const sqlInertBytes = fQuote | fAngle | fPipe | fAmp | fDollar | fPercent | fBac
 	fHash | fNonASCII | fCtl | fPlus | fStar | fBrace | fColon | fAt | fGlob | fBacktick
 
 // sqlInertWordSet has the words that make sqlRules look further: those
-// of sqlRuleWordSet, and the statements it looks for after ';'.
+// of sqlRuleWordSet, and the statements it looks for after ';'; the value
+// is true for the function names (sqlFuncs), which act only before '('.
 var sqlInertWordSet = func() *wordMap[bool] {
 	m := map[string]bool{}
 	for w := range sqlRuleWordSet.m {
 		m[w] = true
 	}
-	for w := range sqlStatements {
+	for w := range sqlFuncs {
 		m[w] = true
+	}
+	always := map[string]bool{"or": true, "and": true, "xor": true, "div": true}
+	for _, w := range sqlRuleSwitchWords {
+		always[w] = true
+	}
+	for w := range sqlObjects {
+		always[w] = true
+	}
+	for w := range sqlStatements {
+		always[w] = true
+	}
+	for w := range always {
+		m[w] = false
 	}
 	return newWordMap(m)
 }()
@@ -192,11 +209,13 @@ var sqlInertWordSet = func() *wordMap[bool] {
 // comments, quotes and variables do not occur, operators act only when
 // "::" or a boolean operator ("||", "&&"), '(' and ')' only count depth,
 // ';' acts only before a statement word, and a word acts only when in
-// sqlRuleWordSet. A word token is a run of [a-z0-9_] starting with a
-// letter or '_' (a run starting with a digit is a number token, which the
-// loop ignores): no such run of v is in sqlInertWordSet. detectSQLi's
-// second pass needs "/*". TestSQLInert checks the claim on the corpus and
-// generated values.
+// sqlRuleWordSet, a function name only when the next token is '(' (the
+// other uses of sqlFuncs are reached from words of the set). A word token
+// is a run of [a-z0-9_] starting with a letter or '_' (a run starting with
+// a digit is a number token, which the loop ignores): no such run of v is
+// a statement or in sqlRuleWordSet, but a function name not followed by
+// spaces and '('. detectSQLi's second pass needs "/*". TestSQLInert checks
+// the claim on the corpus and generated values.
 func sqlRulesInert(v string, flags uint64) bool {
 	if flags&sqlInertBytes != 0 || flags&fDot != 0 && containsFold(v, ".e") {
 		return false
@@ -221,8 +240,19 @@ func sqlRulesInert(v string, flags uint64) bool {
 		for k := 0; k < n; k++ {
 			buf[k] = lowerByte(v[start+k])
 		}
-		if sqlInertWordSet.m[string(buf[:n])] {
+		call, ok := sqlInertWordSet.m[string(buf[:n])]
+		if !ok {
+			continue
+		}
+		if !call {
 			return false
+		}
+		k := i + 1
+		for k < len(v) && v[k] == ' ' {
+			k++
+		}
+		if k < len(v) && v[k] == '(' {
+			return false // a function called
 		}
 	}
 	return true
