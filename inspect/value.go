@@ -506,7 +506,7 @@ func checkFormIn(v string, flags uint64, classes Classes, scratch *[]byte) (Find
 		// The compact form of a short value is built in this stack buffer
 		// (detectXSS keeps no part of it).
 		var compactBuf [256]byte
-		if r, ok := detectXSS(v, lower, compactFormBuf(lower, compactBuf[:]), flags); ok {
+		if r, ok := detectXSS(v, lower, flags, compactBuf[:]); ok {
 			return Finding{Class: ClassXSS, Reason: r}, true
 		}
 	}

@@ -49,13 +49,14 @@ var eventStems = []string{
 	"orientation", "device", "print", "language", "mark", "track", "svg", "timer", "content",
 }
 
-// detectXSS reports cross-site scripting in v; lower is v lower-cased and
-// compact is lower with whitespace and control characters removed.
+// detectXSS reports cross-site scripting in v; lower is v lower-cased;
+// the form with whitespace and control characters removed (compact) is
+// built in cbuf when needed.
 //
 // flags are v's byte flags (scanBytes): every scheme scanSchemes looks for
 // ends with ':', and every attribute scanEventAttr finds is followed by
 // '=', so they run only on values with those bytes.
-func detectXSS(v, lower, compact string, flags uint64) (string, bool) {
+func detectXSS(v, lower string, flags uint64, cbuf []byte) (string, bool) {
 	hasLT := flags&fAngle != 0 && strings.IndexByte(lower, '<') >= 0
 	if hasLT {
 		if r, ok := scanTags(lower); ok {
@@ -63,7 +64,7 @@ func detectXSS(v, lower, compact string, flags uint64) (string, bool) {
 		}
 	}
 	if flags&fColon != 0 {
-		if r, ok := scanSchemes(lower, compact); ok {
+		if r, ok := scanSchemes(lower, compactFormBuf(lower, cbuf)); ok {
 			return r, true
 		}
 	}
@@ -72,7 +73,7 @@ func detectXSS(v, lower, compact string, flags uint64) (string, bool) {
 			return r, true
 		}
 	}
-	if r, ok := scanJS(lower, compact); ok {
+	if r, ok := scanJS(lower, cbuf); ok {
 		return r, true
 	}
 	// libinjection also flags an XML declaration and bare style=
@@ -341,35 +342,67 @@ var jsObjects = []string{
 // front of the bytes that can follow a call, DOM objects only around
 // their first punctuation byte. FuzzScanJS checks this against the
 // former substring searches.
-func scanJS(lower, compact string) (string, bool) {
+func scanJS(lower string, cbuf []byte) (string, bool) {
 	present := jsMask(lower)
 	s := lower
 	if present&jsCommentOpen == jsCommentOpen && strings.Contains(s, "/*") {
 		s = stripBlockComments(s)
 	}
-	if present&jsSinkNext != 0 && jsSinkCall(s) {
+	if present&jsSinkNext != 0 && anyMayOccur(jsSinkPatterns, present) && jsSinkCall(s) {
 		return ReasonXSSSink, true
 	}
-	if compact != lower {
+	// The other searches look in the compact form, built only when one of
+	// them may find something.
+	objects := anyMayOccur(jsObjectAll, present)
+	fuck := present&(jsBit['!']|jsBit['[']) == jsBit['!']|jsBit['[']
+	template := present&jsBit['{'] != 0
+	css := present&(jsBit[':']|jsBit['(']) != 0 && anyMayOccur(cssScripts, present)
+	if !objects && !fuck && !template && !css {
+		return "", false
+	}
+	if compact := compactFormBuf(lower, cbuf); compact != lower {
 		s = compact
 		if present&jsCommentOpen == jsCommentOpen && strings.Contains(s, "/*") {
 			s = stripBlockComments(s)
 		}
 	}
-	if jsObject(s, present) {
+	if objects && jsObject(s, present) {
 		return ReasonXSSSink, true
 	}
-	if present&(jsBit['!']|jsBit['[']) == jsBit['!']|jsBit['['] && jsFuck(s) {
+	if fuck && jsFuck(s) {
 		return ReasonXSSSink, true
 	}
-	if present&jsBit['{'] != 0 && strings.Contains(s, "{{") && (strings.Contains(s, "constructor") || strings.Contains(s, "$eval") || strings.Contains(s, "$on") || strings.Contains(s, "alert")) {
+	if template && strings.Contains(s, "{{") && (strings.Contains(s, "constructor") || strings.Contains(s, "$eval") || strings.Contains(s, "$on") || strings.Contains(s, "alert")) {
 		return ReasonXSSTemplate, true
 	}
-	if present&(jsBit[':']|jsBit['(']) != 0 && cssScriptIn(s, present) && strings.ContainsAny(s, ":(") {
+	if css && cssScriptIn(s, present) && strings.ContainsAny(s, ":(") {
 		return ReasonXSSCSS, true
 	}
 	return "", false
 }
+
+// anyMayOccur reports whether one of ps has all of its bytes in present.
+func anyMayOccur(ps []jsObjectPattern, present uint64) bool {
+	for i := range ps {
+		if present&ps[i].mask == ps[i].mask {
+			return true
+		}
+	}
+	return false
+}
+
+// jsSinkPatterns are jsSinks with their masks; jsObjectAll every entry of
+// jsObjects that counts.
+var jsSinkPatterns, jsObjectAll = func() (sinks, objects []jsObjectPattern) {
+	for _, name := range jsSinks {
+		sinks = append(sinks, jsObjectPattern{text: name, mask: jsMask(name)})
+	}
+	objects = append(objects, jsObjectWords...)
+	for _, ps := range jsObjectsByAnchor {
+		objects = append(objects, ps...)
+	}
+	return sinks, objects
+}()
 
 // jsBit maps a byte to its bit in a jsMask: a bit per lower-case letter
 // and per punctuation byte, one for digits, one for the other bytes; none

@@ -148,12 +148,12 @@ func checkScanJS(t testing.TB, v string) {
 	t.Helper()
 	lower := lowerASCII(v)
 	compact := compactForm(lower)
-	r1, ok1 := scanJS(lower, compact)
+	r1, ok1 := scanJS(lower, nil)
 	r2, ok2 := scanJSRef(lower, compact)
 	if r1 != r2 || ok1 != ok2 {
 		t.Fatalf("scanJS(%q) = %q %v, before %q %v", v, r1, ok1, r2, ok2)
 	}
-	r1, ok1 = detectXSS(v, lower, compact, scanBytes(v))
+	r1, ok1 = detectXSS(v, lower, scanBytes(v), nil)
 	r2, ok2 = detectXSSRef(v, lower, compact)
 	if r1 != r2 || ok1 != ok2 {
 		t.Fatalf("detectXSS(%q) = %q %v, before %q %v", v, r1, ok1, r2, ok2)
