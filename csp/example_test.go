@@ -82,11 +82,13 @@ func ExampleNonce() {
 }
 
 func ExampleNewReportHandler() {
+	// The sink runs on its own goroutine: it collects, and the example
+	// prints once Close has drained it.
+	var seen strings.Builder
 	g, err := guard.New(guard.WithSink(guard.SinkFunc(func(ev guard.Event) {
 		for _, a := range ev.Attrs {
-			fmt.Printf("%s=%s ", a.Key, a.Value)
+			fmt.Fprintf(&seen, "%s=%s ", a.Key, a.Value)
 		}
-		fmt.Println()
 	}), guard.KindCSPViolation))
 	if err != nil {
 		panic(err)
@@ -108,6 +110,7 @@ func ExampleNewReportHandler() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = g.Close(ctx) // drains the sink
+	fmt.Println(strings.TrimSpace(seen.String()))
 	// Output:
 	// 204
 	// format=report-uri directive=script-src-elem blocked=inline document=https://example.com/a disposition=enforce
