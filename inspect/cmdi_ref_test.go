@@ -765,7 +765,7 @@ func TestCmdiRef(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(37, 41))
 	var b strings.Builder
-	for range 300000 {
+	for range cases(300000) {
 		b.Reset()
 		for k := rng.IntN(7); k >= 0; k-- {
 			b.WriteString(cmdiFragments[rng.IntN(len(cmdiFragments))])

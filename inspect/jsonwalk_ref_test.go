@@ -466,7 +466,7 @@ func TestWalkerRef(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(19, 23))
 	const edits = "{}[]\",:\\ \t\n0123456789.-+eEtrufalsn\x01\xff"
-	for range 100000 {
+	for range cases(50000) {
 		d := []byte(docs[rng.IntN(len(docs))])
 		for k := rng.IntN(3); k >= 0 && len(d) > 0; k-- {
 			p := rng.IntN(len(d))

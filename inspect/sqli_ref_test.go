@@ -866,7 +866,7 @@ func TestSQLiRef(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(61, 67))
 	var b strings.Builder
-	for range 200000 {
+	for range cases(200000) {
 		b.Reset()
 		for k := rng.IntN(8); k >= 0; k-- {
 			b.WriteString(sqliFragments[rng.IntN(len(sqliFragments))])
@@ -944,7 +944,7 @@ func TestSQLInert(t *testing.T) {
 	sortStrings(frags)
 	rng := rand.New(rand.NewPCG(101, 103))
 	var b strings.Builder
-	for range 300000 {
+	for range cases(300000) {
 		b.Reset()
 		for k := rng.IntN(8); k >= 0; k-- {
 			b.WriteString(frags[rng.IntN(len(frags))])
@@ -956,7 +956,7 @@ func TestSQLInert(t *testing.T) {
 			passed++
 		}
 	}
-	if passed < 50000 {
+	if passed < cases(50000) {
 		t.Fatalf("only %d values passed sqlRulesInert: the test checks too little", passed)
 	}
 	t.Logf("%d values passed sqlRulesInert", passed)

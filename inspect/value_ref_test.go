@@ -186,14 +186,14 @@ func TestGatesRef(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(53, 59))
 	var b strings.Builder
-	for range 300000 {
+	for range cases(300000) {
 		b.Reset()
 		for k := rng.IntN(6); k >= 0; k-- {
 			b.WriteString(gateFragments[rng.IntN(len(gateFragments))])
 		}
 		checkGates(t, b.String())
 	}
-	for range 100000 {
+	for range cases(100000) {
 		b.Reset()
 		for k := rng.IntN(4); k >= 0; k-- {
 			b.WriteString(cmdiFragments[rng.IntN(len(cmdiFragments))])
@@ -428,7 +428,7 @@ func TestPathRef(t *testing.T) {
 	sortStrings(parts)
 	rng := rand.New(rand.NewPCG(71, 73))
 	var b strings.Builder
-	for range 200000 {
+	for range cases(200000) {
 		b.Reset()
 		for k := rng.IntN(6); k >= 0; k-- {
 			b.WriteString(parts[rng.IntN(len(parts))])

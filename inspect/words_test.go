@@ -19,7 +19,7 @@ func TestWordMap(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(43, 47))
 	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.$@"
-	for range 100000 {
+	for range cases(100000) {
 		b := make([]byte, 1+rng.IntN(22))
 		for i := range b {
 			b[i] = letters[rng.IntN(len(letters))]
@@ -77,3 +77,12 @@ func TestBloomHoldsKeys(t *testing.T) {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// cases returns n, or a tenth of it under the race detector: the number of
+// generated values a reference test checks.
+func cases(n int) int {
+	if raceEnabled {
+		return n / 10
+	}
+	return n
+}

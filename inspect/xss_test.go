@@ -204,7 +204,7 @@ func TestScanJSRef(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(13, 17))
 	var b strings.Builder
-	for range 300000 {
+	for range cases(300000) {
 		b.Reset()
 		for k := rng.IntN(6); k >= 0; k-- {
 			b.WriteString(scanJSFragments[rng.IntN(len(scanJSFragments))])
