@@ -234,12 +234,15 @@
 //	go test . -run XXX -bench '^BenchmarkStage$' -benchmem -count 6 -cpu 1
 //
 // CPU time depends on the shared 2-core development machine's load. Run
-// alternately with the former code (six rounds each, go test -c binaries,
-// -test.cpu 1), the stage took a median of 13.9 µs of CPU against 36.9 µs
-// for the former code, which measured 20 to 24 µs when the machine was
-// quieter: at that speed the stage takes about 8 to 9 µs, within the
-// issue's 10 µs, but the 10 µs is not met while the machine runs this
-// slowly (benchmarks/README.md, "Input inspection", has the runs).
+// alternately with the former code (go test -c binaries, -test.cpu 1, two
+// runs of six rounds each), the stage took medians of 13.9 and 11.5 µs of
+// CPU against 36.8 and 35.5 µs for the former code, which measured 20 to
+// 24 µs when the machine was quieter: at that speed the stage takes about
+// 8 to 9 µs, within the issue's 10 µs. Measured as it is, while the
+// machine ran this slowly, the 10 µs is not met: single runs of the
+// command above gave 9.0 to 14.8 µs (benchmarks/README.md, "Input
+// inspection", and benchmarks/inspect/results-inspect-2kb.txt have the
+// runs).
 //
 // What was done, without changing a verdict (the verdicts of every corpus
 // value, its variants and the module cache's documentation lines, and the
