@@ -249,8 +249,10 @@
 // The bareword gate reads libinjection-go's keyword table through
 // go:linkname (it is not exported): a version without the table fails to
 // build, and one whose fingerprints no longer fit the proof turns the
-// gate off (barewordGate), so a dependency upgrade cannot silently
-// weaken detection.
+// gate off (barewordGate). The proof also rests on the tokenizer of
+// v0.3.5; after an upgrade, TestLibinjectionGate (the gate against
+// libinjection itself on the corpus and generated values) must pass
+// before the gate is trusted.
 //
 // What was done, without changing a verdict (the verdicts of every corpus
 // value, its variants and the module cache's documentation lines, and the
