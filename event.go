@@ -211,14 +211,15 @@ func (s *subscription) run() {
 		batch, s.pending = s.pending, batch[:0]
 		s.inflight = len(batch)
 		s.mu.Unlock()
+		delivered := len(batch)
 		for i := range batch {
 			s.deliver(&batch[i])
 		}
 		clear(batch) // drop the events' references before the buffer is reused
-		if cap(batch) > shrinkAbove && len(batch) < cap(batch)/4 {
+		if cap(batch) > shrinkAbove && delivered < cap(batch)/4 {
 			batch = nil
 		}
-		if len(batch) < lingerBelow {
+		if delivered < lingerBelow {
 			// Let the next batch gather: woken per event, a sink that
 			// keeps up would cost a goroutine wake-up (a futex call when
 			// other cores are idle) per request. A large batch means the
