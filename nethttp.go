@@ -98,8 +98,10 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var ex *httpExchange
 	if g.attach {
 		// The view escapes into the handler's context, which handlers may
-		// hand to goroutines that outlive the request: never recycled.
+		// hand to goroutines that outlive the request: never recycled,
+		// but released (after the recovery, deferred later, has run).
 		ex = new(httpExchange)
+		defer ex.release()
 	} else {
 		ex = exchangePool.Get().(*httpExchange)
 		defer func() {
@@ -139,7 +141,6 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d := g.Check(&ex.req); d.Status != 0 {
 		WriteProblem(&ex.w, d)
 		g.Finish(&ex.req, ex.w.status, ex.w.written)
-		ex.release()
 		return
 	}
 	if g.attach {
@@ -147,7 +148,6 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	next.ServeHTTP(&ex.w, r)
 	g.Finish(&ex.req, ex.w.statusOrOK(), ex.w.written)
-	ex.release()
 }
 
 // release drops the exchange's references to the request, its buffered
@@ -155,11 +155,11 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // outlive the request (a handler's goroutine keeping the context, an
 // event in a sink's queue holding the correlation id that lives in the
 // view): it then keeps only itself alive, not the request and its buffers.
-// Neither the body nor the writer may be used after the handler returned.
+// Neither the body nor the writer may be used after the handler returned
+// (Guard.Finish has already dropped the view's body reader).
 func (ex *httpExchange) release() {
 	ex.body = HTTPBody{}
 	ex.w.ResponseWriter = nil
-	ex.req.Body = nil
 }
 
 func (ex *httpExchange) recover() {
@@ -180,7 +180,6 @@ func (ex *httpExchange) recover() {
 	}
 	WriteProblem(&ex.w, d)
 	ex.req.g.Finish(&ex.req, ex.w.status, ex.w.written)
-	ex.release()
 }
 
 // HTTPBody is the BodyReader of an *http.Request, for adapters of
