@@ -70,6 +70,20 @@ var lexClass = func() (t [256]uint8) {
 	return t
 }()
 
+// lineComment appends the comment token for mark ("--" or "#") at s[i]
+// and returns the index past the comment's line.
+func lineComment(toks []token, s string, i int, mark string) ([]token, int) {
+	from := i + len(mark)
+	t := token{mark, i, tComment, byteAt(s, from), false}
+	end := indexByteFrom(s, '\n', i)
+	if end < 0 {
+		t.bare = bareRest(s[from:])
+		return append(toks, t), len(s)
+	}
+	t.bare = bareRest(s[from:end])
+	return append(toks, t), end + 1
+}
+
 // sqlLex splits lower-cased s into tokens, appending to buf.
 func sqlLex(s string, buf []token) []token {
 	toks := buf[:0]
@@ -125,27 +139,11 @@ func sqlLex(s string, buf []token) []token {
 			}
 		case '-':
 			if i+1 < len(s) && s[i+1] == '-' {
-				toks = append(toks, token{"--", i, tComment, byteAt(s, i+2), false})
-				end := indexByteFrom(s, '\n', i)
-				if end < 0 {
-					toks[len(toks)-1].bare = bareRest(s[i+2:])
-					i = len(s)
-				} else {
-					toks[len(toks)-1].bare = bareRest(s[i+2 : end])
-					i = end + 1
-				}
+				toks, i = lineComment(toks, s, i, "--")
 				continue
 			}
 		case '#':
-			toks = append(toks, token{"#", i, tComment, byteAt(s, i+1), false})
-			end := indexByteFrom(s, '\n', i)
-			if end < 0 {
-				toks[len(toks)-1].bare = bareRest(s[i+1:])
-				i = len(s)
-			} else {
-				toks[len(toks)-1].bare = bareRest(s[i+1 : end])
-				i = end + 1
-			}
+			toks, i = lineComment(toks, s, i, "#")
 			continue
 		case '\'', '"', '`':
 			toks = append(toks, token{s[i : i+1], i, tQuote, 0, false})
