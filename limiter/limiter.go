@@ -80,6 +80,12 @@ type policy struct {
 	names  []string
 	nh     []uint64 // nameHash of names, for the memory backend
 	cap    int64    // the smallest capacity: the largest valid cost
+	// gcra is set for one GCRA limit without penalty, the default, which
+	// the memory backend decides in MemoryBackend.gcra1; t, tau, limit
+	// and window are that limit's, precomputed.
+	gcra          bool
+	t, tau, limit int64
+	window        time.Duration
 }
 
 func compile(limits []Limit) (*policy, error) {
@@ -104,6 +110,12 @@ func compile(limits []Limit) (*policy, error) {
 		p.names = append(p.names, name)
 		p.nh = append(p.nh, nameHash(name))
 		p.cap = min(p.cap, l.Capacity())
+	}
+	if len(p.specs) == 1 && p.specs[0].Algorithm == GCRA && !p.specs[0].hasPenalty() {
+		sp := &p.specs[0]
+		p.gcra, p.t, p.tau = true, sp.Period, sp.Quota*sp.Period
+		q, w := sp.window()
+		p.limit, p.window = q, time.Duration(w)*time.Microsecond
 	}
 	return p, nil
 }
@@ -231,6 +243,9 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Result, error) {
 // empty key, a closed Limiter (ErrClosed), or a cancelled ctx; a failing
 // backend is handled by the failure policy (Result.Degraded).
 func (l *Limiter) AllowN(ctx context.Context, key string, cost int64) (Result, error) {
+	if r, ok := l.fast(key, cost, false); ok {
+		return r, nil
+	}
 	return l.direct(ctx, key, cost, false)
 }
 
@@ -238,7 +253,36 @@ func (l *Limiter) AllowN(ctx context.Context, key string, cost int64) (Result, e
 // anything or recording a penalty. Remaining is the current remaining
 // quota.
 func (l *Limiter) Peek(ctx context.Context, key string) (Result, error) {
+	if r, ok := l.fast(key, 1, true); ok {
+		return r, nil
+	}
 	return l.direct(ctx, key, 1, true)
+}
+
+// fast decides the default limit (one GCRA limit without penalty, not in
+// shadow mode) on the memory backend, in a function of its own so that
+// its frame stays small. ok is false when it does not apply or the key's
+// record holds penalty state; direct decides then.
+func (l *Limiter) fast(key string, cost int64, peek bool) (r Result, ok bool) {
+	p, m := l.policy.Load(), l.memory
+	if m == nil || !p.gcra || l.cfg.shadow || cost < 1 || cost > p.cap || key == "" || l.closed.Load() {
+		return r, false
+	}
+	now := l.nowMicro()
+	allowed, handled, tat := m.gcra1(m.hashKey(key, p.nh[0]), p.t, p.tau, cost, now, peek)
+	if !handled {
+		return r, false
+	}
+	end := tat
+	if !allowed {
+		r.RetryAfter = time.Duration(tat+cost*p.t-p.tau-now) * time.Microsecond
+	} else if !peek {
+		end = tat + cost*p.t
+	}
+	r.Allowed, r.Limit, r.Window = allowed, p.limit, p.window
+	r.Remaining = max((p.tau-(end-now))/p.t, 0)
+	r.ResetAfter = time.Duration(end-now) * time.Microsecond
+	return r, true
 }
 
 func (l *Limiter) direct(ctx context.Context, key string, cost int64, peek bool) (Result, error) {

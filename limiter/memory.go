@@ -537,37 +537,74 @@ func (m *MemoryBackend) storeT(h uint64, k *memBucket, w int, t int64) {
 	}
 }
 
-// decide1 is Decide for a batch of one op, without the batch: the
-// direct API's fast path. nh is nameHash of the limit's name. It fills r
-// and reports whether the request is admitted (always, for a shadow op).
+// gcra1 decides one GCRA limit without penalty (emission interval t,
+// burst tolerance tau) for the key hashed to h: the Limiter's path for
+// its default limit. tat is the key's theoretical arrival time before the
+// decision (at least now). It changes nothing and reports handled false
+// when the key's record holds penalty state, left by an earlier limit
+// under the same name, which decide1 handles.
+func (m *MemoryBackend) gcra1(h uint64, t, tau, cost, now int64, peek bool) (allowed, handled bool, tat int64) {
+	// locate's first step, written out for the common case: the key is
+	// there and stays put while we lock its bucket.
+	b1, b2 := m.buckets(h)
+	k1, k2 := &m.b[b1], &m.b[b2]
+	for i := 0; i < ways; i++ {
+		var k *memBucket
+		if atomic.LoadUint64(&k1.s[i].h)&^lockBit == h {
+			k = k1
+		} else if atomic.LoadUint64(&k2.s[i].h)&^lockBit == h {
+			k = k2
+		} else {
+			continue
+		}
+		if !k.tryLock() {
+			k.lock()
+		}
+		r := &k.s[i].r
+		if k.tag(i) != h || r.pen != 0 {
+			k.unlock() // moved or evicted meanwhile, or penalty state
+			break
+		}
+		tat = max(r.t, now)
+		next := tat + cost*t
+		if allowed = next-now <= tau; allowed && !peek {
+			r.t = next // the counts, if any (from a window limit once under this name), stay as eval keeps them
+		}
+		k.unlock()
+		return allowed, true, tat
+	}
+	k, w := m.locate(h)
+	tat = now
+	if w >= 0 {
+		r := &k.s[w].r
+		if r.pen != 0 {
+			m.release(h, k, w)
+			return false, false, 0
+		}
+		tat = max(r.t, now)
+	}
+	next := tat + cost*t
+	if next-now > tau {
+		m.release(h, k, w) // a denial writes nothing
+		return false, true, tat
+	}
+	if !peek {
+		m.storeT(h, k, w, next)
+	}
+	m.release(h, k, w)
+	return true, true, tat
+}
+
+// decide1 is Decide for a batch of one op, without the batch: the direct
+// API's path for a single limit that gcra1 does not take. nh is nameHash
+// of the limit's name. It fills r and reports whether the request is
+// admitted (always, for a shadow op).
 func (m *MemoryBackend) decide1(tag string, nh uint64, sp *Spec, cost, now int64, peek, shadow bool, r *OpResult) bool {
 	h := m.hashKey(tag, nh)
 	k, w := m.locate(h)
 	var st State
 	if w >= 0 {
 		st = unpack(&k.s[w].r)
-	}
-	if sp.Algorithm == GCRA && !sp.hasPenalty() && st.Level == 0 && st.Until == 0 && cost <= sp.Quota {
-		// GCRA without penalties, the usual limit: eval and commit
-		// reduced to what they compute for it (no penalty state to decay
-		// or record, so a denial writes nothing).
-		t, tau := sp.Period, sp.Quota*sp.Period
-		tat := max(st.T, now)
-		next := tat + cost*t
-		if next-now <= tau {
-			*r = OpResult{Allowed: true}
-			if peek {
-				r.Remaining, r.ResetAfter = max((tau-(tat-now))/t, 0), tat-now
-			} else {
-				r.Remaining, r.ResetAfter = max((tau-(next-now))/t, 0), next-now
-				m.storeT(h, k, w, next)
-			}
-			m.release(h, k, w)
-			return true
-		}
-		m.release(h, k, w)
-		*r = OpResult{Remaining: max((tau-(tat-now))/t, 0), ResetAfter: tat - now, RetryAfter: next - tau - now}
-		return shadow
 	}
 	var e eval
 	sp.eval(&e, st, now, cost)
