@@ -22,6 +22,8 @@ func TestFastPathMatchesEngine(t *testing.T) {
 	t.Parallel()
 	limits := [][]limiter.Limit{
 		{limiter.Per(5, time.Second)},
+		{limiter.Per(1, time.Minute)},
+		{limiter.Per(3, time.Second).WithBurst(6)},
 		{limiter.Per(3, time.Minute).Using(limiter.SlidingWindow)},
 		{limiter.Per(4, time.Second).Using(limiter.FixedWindow)},
 		{limiter.Per(2, time.Second).WithPenalty(limiter.Penalty{Base: time.Second, Max: 8 * time.Second, Decay: 4 * time.Second})},

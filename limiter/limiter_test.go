@@ -586,23 +586,34 @@ func TestDenyCache(t *testing.T) {
 
 func TestConcurrentDirect(t *testing.T) {
 	t.Parallel()
-	c := newClock()
-	l := mustNew(t, limiter.WithClock(c.Now), limiter.WithLimits(limiter.Per(500, time.Hour).Using(limiter.FixedWindow)))
-	var admitted atomic.Int64
-	var wg sync.WaitGroup
-	for g := 0; g < 16; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 100; i++ {
-				if r, _ := l.Allow(context.Background(), "hot"); r.Allowed {
-					admitted.Add(1)
+	for _, lim := range []limiter.Limit{
+		limiter.Per(500, time.Hour).Using(limiter.FixedWindow),
+		limiter.Per(500, time.Hour), // GCRA, burst 500: the default limit's own path
+	} {
+		c := newClock()
+		// 16 goroutines also insert 1,600 other keys while deciding the
+		// hot one (a table of 4,096: no eviction, which would forget it).
+		l := mustNew(t, limiter.WithClock(c.Now), limiter.WithLimits(lim), limiter.WithMaxKeys(4096))
+		var admitted atomic.Int64
+		var wg sync.WaitGroup
+		for g := 0; g < 16; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 100; i++ {
+					if r, _ := l.Allow(context.Background(), "hot"); r.Allowed {
+						admitted.Add(1)
+					}
+					_, _ = l.Allow(context.Background(), "churn:"+strconv.Itoa(g*100+i))
 				}
-			}
-		}()
-	}
-	wg.Wait()
-	if n := admitted.Load(); n != 500 {
-		t.Fatalf("admitted %d, want exactly 500", n)
+			}()
+		}
+		wg.Wait()
+		if ev := l.Backend().(*limiter.MemoryBackend).Evicted(); ev != 0 {
+			t.Fatalf("%d records evicted from a table at 40%% load", ev)
+		}
+		if n := admitted.Load(); n != 500 {
+			t.Fatalf("%v: admitted %d, want exactly 500", limiter.SpecOf(lim).Algorithm, n)
+		}
 	}
 }
