@@ -90,12 +90,20 @@
 // command's arguments and reply are converted between Lua and Redis
 // objects; TIME about 6,700 of them), so any script deciding on the
 // server's clock costs at least the floor, more than ulule's script,
-// which trusts the client's clock. Where the Redis server is the
-// bottleneck (it is on a machine whose cores the clients share), no
-// design with one script call and a TIME per decision can answer twice
-// as many decisions as ulule. WithScriptBatching shares the call and the
-// TIME between the decisions of a pipeline, at the price of one script
-// call per pipeline instead of per decision.
+// which trusts the client's clock. Pipelining saves the server the
+// system calls of one command per round trip, which is about what the
+// larger script costs: per decision, guard's pipelined script and
+// ulule's unpipelined command cost the server about the same CPU (15 µs
+// on the 2-core machine of benchmarks/README.md, whether or not Redis has
+// a core of its own). So where the server is the bottleneck, no design
+// with one script call and a TIME per decision answers many more
+// decisions than ulule; where it is not, every caller waits its own
+// round trip with either. WithScriptBatching shares the call and the
+// TIME between the decisions of a pipeline (about 11 µs of server CPU per
+// decision), at the price of one script call per pipeline instead of per
+// decision. WithPipelines(16) keeps a Redis on a dedicated core busier
+// than the default 4 (+10 to 20% decisions per second there) but costs
+// more client CPU, and throughput where clients and Redis share cores.
 //
 // # Ownership and errors
 //
