@@ -456,11 +456,14 @@ func (s *HTTPStage) emit(r *guard.Request, c *stageCall, i int, res Result, shad
 // admitted again. So Retry-After is never earlier than the reset, and a
 // client that waits for either is not refused for being early.
 func (s *HTTPStage) writeHeaders(r *guard.Request, c *stageCall, i int, res Result) {
-	w := headerSink{h: r.Response}
+	// One allocation backs every value written: the strings point into
+	// hv.buf, which is only ever appended to.
+	hv := new(headerValues)
+	w := headerSink{h: r.Response, b: hv.buf[:0]}
 	if m, ok := r.Response.(http.Header); ok {
 		// Assign values directly, all backed by one array: Set would
 		// allocate a one-element slice per header.
-		w.m, w.vals = m, make([]string, 0, 6)
+		w.m, w.vals = m, hv.vals[:0]
 	}
 	b := &c.b
 	or := &b.Results[i]
@@ -472,17 +475,17 @@ func (s *HTTPStage) writeHeaders(r *guard.Request, c *stageCall, i int, res Resu
 			wait = max(reset, 1)
 		}
 		reset = wait
-		w.set("Retry-After", strconv.FormatInt(wait, 10))
+		w.set("Retry-After", w.num(wait))
 	}
 	remaining := max(or.Remaining, 0)
 	mode := s.headers
 	if mode&HeadersXRateLimit != 0 {
 		w.set("X-Ratelimit-Limit", cr.quotas[c.limit[i]])
-		w.set("X-Ratelimit-Remaining", strconv.FormatInt(remaining, 10))
+		w.set("X-Ratelimit-Remaining", w.num(remaining))
 		if mode&HeadersResetEpoch != 0 {
-			w.set("X-Ratelimit-Reset", strconv.FormatInt(s.lim.Load().now().Unix()+reset, 10))
+			w.set("X-Ratelimit-Reset", w.num(s.lim.Load().now().Unix()+reset))
 		} else {
-			w.set("X-Ratelimit-Reset", strconv.FormatInt(reset, 10))
+			w.set("X-Ratelimit-Reset", w.num(reset))
 		}
 	}
 	if mode&HeadersDraft != 0 {
@@ -499,14 +502,20 @@ func (s *HTTPStage) writeHeaders(r *guard.Request, c *stageCall, i int, res Resu
 			policy += last.policyItems
 		}
 		w.set("Ratelimit-Policy", policy)
-		var buf [96]byte
-		v := append(buf[:0], cr.quoted[c.limit[i]]...)
-		v = append(v, ";r="...)
-		v = strconv.AppendInt(v, remaining, 10)
-		v = append(v, ";t="...)
-		v = strconv.AppendInt(v, reset, 10)
-		w.set("Ratelimit", string(v))
+		start := len(w.b)
+		w.b = append(w.b, cr.quoted[c.limit[i]]...)
+		w.b = append(w.b, ";r="...)
+		w.b = strconv.AppendInt(w.b, remaining, 10)
+		w.b = append(w.b, ";t="...)
+		w.b = strconv.AppendInt(w.b, reset, 10)
+		w.set("Ratelimit", w.str(start))
 	}
+}
+
+// headerValues backs the header values of one decision.
+type headerValues struct {
+	vals [6]string
+	buf  [96]byte // enough for the usual values; more moves on to the heap
 }
 
 // headerSink writes response headers, straight into an http.Header when
@@ -515,6 +524,21 @@ type headerSink struct {
 	h    guard.HeaderWriter
 	m    http.Header
 	vals []string
+	b    []byte // appended to only: earlier values stay as they are
+}
+
+// num returns v in decimal, backed by w.b.
+func (w *headerSink) num(v int64) string {
+	start := len(w.b)
+	w.b = strconv.AppendInt(w.b, v, 10)
+	return w.str(start)
+}
+
+// str returns w.b[start:] as a string. It is safe because the bytes are
+// never written again: w.b is only appended to, and an append beyond its
+// capacity moves on to a new array, leaving the old one as it was.
+func (w *headerSink) str(start int) string {
+	return unsafe.String(&w.b[start], len(w.b)-start)
 }
 
 func (w *headerSink) set(key, v string) {

@@ -237,6 +237,36 @@ func TestStageDraftHeadersAndEpoch(t *testing.T) {
 	}
 }
 
+// TestStageHeaderValuesOverflow: header values share one buffer per
+// response; a rule name too long for it moves the last value to the heap
+// and leaves the values written before it intact.
+func TestStageHeaderValuesOverflow(t *testing.T) {
+	t.Parallel()
+	name := strings.Repeat("n", 64) // the longest rule and limit names: a 107-byte policy id
+	s := newServer(t, limiter.WithHeaders(limiter.HeadersDraft|limiter.HeadersXRateLimit), limiter.WithRules(
+		limiter.Rule{Name: name, Limits: []limiter.Limit{limiter.PerMinute(1).Named(strings.Repeat("m", 40))}},
+	))
+	s.do("GET", "/api/v1/notes/1", "192.0.2.1")
+	w := s.do("GET", "/api/v1/notes/1", "192.0.2.1")
+	h := w.Header()
+	id, _, ok := strings.Cut(h.Get("RateLimit-Policy"), ";q=")
+	if w.Code != 429 || !ok || !strings.Contains(id, name) {
+		t.Fatalf("%d, RateLimit-Policy %q", w.Code, h.Get("RateLimit-Policy"))
+	}
+	want := map[string]string{
+		"Retry-After":           "60",
+		"X-RateLimit-Limit":     "1",
+		"X-RateLimit-Remaining": "0",
+		"X-RateLimit-Reset":     "60",
+		"RateLimit":             id + ";r=0;t=60",
+	}
+	for k, v := range want {
+		if got := h.Get(k); got != v {
+			t.Errorf("%s: %q, want %q", k, got, v)
+		}
+	}
+}
+
 func TestStageShadowRule(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, limiter.WithRules(limiter.Rule{Name: "trial", Shadow: true, Limits: []limiter.Limit{limiter.Per(1, time.Hour)}}))
