@@ -1,10 +1,7 @@
 package inspect
 
 import (
-	"bufio"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -747,22 +744,9 @@ var cmdiFragments = func() []string {
 // TestCmdiRef compares detectCmdi with refDetectCmdi on the corpus and on
 // values generated from cmdiFragments.
 func TestCmdiRef(t *testing.T) {
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			checkCmdi(t, row.Payload)
-		}
-	}
+	forCorpus(t, func(row corpusRow) {
+		checkCmdi(t, row.Payload)
+	})
 	rng := rand.New(rand.NewPCG(37, 41))
 	var b strings.Builder
 	for range cases(300000) {

@@ -44,6 +44,35 @@ type corpusRow struct {
 	Source  string `json:"source"`
 }
 
+// forCorpus calls f with every row of the corpus, in order, and reports
+// whether the corpus was found (when not, it calls nothing). A line that
+// is not a row, or a read error, fails t.
+func forCorpus(t testing.TB, f func(row corpusRow)) bool {
+	t.Helper()
+	path := findCorpus()
+	if path == "" {
+		return false
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	sc := bufio.NewScanner(file)
+	sc.Buffer(make([]byte, 1<<20), 1<<22)
+	for sc.Scan() {
+		var row corpusRow
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatalf("corpus line: %v", err)
+		}
+		f(row)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
 // targets are the detection rates (flagged share, in percent) the issue
 // asks for on the development set; benign is a maximum.
 var targets = map[string]float64{
@@ -58,25 +87,10 @@ type tally struct{ n, hit, right int }
 // own class. Set INSPECT_MISSES=<class> to list what was missed (or, for
 // benign, flagged).
 func TestCorpus(t *testing.T) {
-	path := findCorpus()
-	if path == "" {
-		t.Skip("corpus not found: expected ../shared/corpus/attacks-dev.jsonl beside the repository (or set GUARD_CORPUS)")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	byClass := map[string]*tally{}
 	bySource := map[string]*tally{}
 	showMisses := os.Getenv("INSPECT_MISSES")
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<22)
-	for sc.Scan() {
-		var row corpusRow
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatalf("corpus line: %v", err)
-		}
+	found := forCorpus(t, func(row corpusRow) {
 		fd, hit := Value(row.Payload)
 		ct := byClass[row.Class]
 		if ct == nil {
@@ -102,9 +116,9 @@ func TestCorpus(t *testing.T) {
 		if showMisses == row.Class && (hit == (row.Class == "benign")) {
 			t.Logf("%s\t%s\t%s\t%q", fd.Class, fd.Reason, shortSource(row.Source), row.Payload)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	})
+	if !found {
+		t.Skip("corpus not found: expected ../shared/corpus/attacks-dev.jsonl beside the repository (or set GUARD_CORPUS)")
 	}
 
 	var b strings.Builder

@@ -1,12 +1,10 @@
 package inspect
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"math/bits"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -439,27 +437,16 @@ func FuzzWalkerRef(f *testing.F) {
 // both.
 func TestWalkerRef(t *testing.T) {
 	docs := []string{benchJSON(), `[{"a":{}},[[]],{"b":[{}]}]`, `{"a":[[[[{"b":1}]]]],"c":{"d":{"e":{"f":"g h"}}}}`}
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
+	n := 0
+	forCorpus(t, func(row corpusRow) {
+		q, _ := json.Marshal(row.Payload)
+		walkTraces(t, `{"a":`+string(q)+`,`+string(q)+`:[1,{"b c":`+string(q)+`}]}`)
+		if n%50 == 0 {
+			docs = append(docs, `{"x":[`+string(q)+`],"y":{"z":`+string(q)+`}}`)
 		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for n := 0; sc.Scan(); n++ {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			q, _ := json.Marshal(row.Payload)
-			walkTraces(t, `{"a":`+string(q)+`,`+string(q)+`:[1,{"b c":`+string(q)+`}]}`)
-			if n%50 == 0 {
-				docs = append(docs, `{"x":[`+string(q)+`],"y":{"z":`+string(q)+`}}`)
-			}
-			walkTraces(t, `{"a":"`+row.Payload+`"}`)
-		}
-	}
+		walkTraces(t, `{"a":"`+row.Payload+`"}`)
+		n++
+	})
 	b := benchJSON()
 	for i := 0; i <= len(b); i++ {
 		walkTraces(t, b[:i])

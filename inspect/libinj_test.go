@@ -1,10 +1,7 @@
 package inspect
 
 import (
-	"bufio"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
@@ -50,24 +47,11 @@ func TestLibinjectionUpper(t *testing.T) {
 			checkUpperVerdict(t, v)
 		}
 	}
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
+	forCorpus(t, func(row corpusRow) {
+		for _, v := range sqliCaseVariants(row.Payload) {
+			checkUpperVerdict(t, v)
 		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range sqliCaseVariants(row.Payload) {
-				checkUpperVerdict(t, v)
-			}
-		}
-	}
+	})
 	rng := rand.New(rand.NewPCG(7, 11))
 	frags := []string{
 		"select", "SELECT", "union", "Union", "all", "from", "where", "or", "OR", "and", "not", "in", "like",
@@ -132,26 +116,13 @@ func TestLibinjectionGate(t *testing.T) {
 		t.Fatal("the gate is off: libinjection's table changed shape")
 	}
 	passed := 0
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range []string{row.Payload, "Ring the " + row.Payload, "energy gel" + row.Payload, "a\x00b\xa0" + row.Payload} {
-				if checkGate(t, v) {
-					passed++
-				}
+	forCorpus(t, func(row corpusRow) {
+		for _, v := range []string{row.Payload, "Ring the " + row.Payload, "energy gel" + row.Payload, "a\x00b\xa0" + row.Payload} {
+			if checkGate(t, v) {
+				passed++
 			}
 		}
-	}
+	})
 	words := []string{"ring", "the", "bell", "energy", "gel", "merino", "wool", "x", "a", "b", "e", "n", "q", "u", "nq", "xy", "abc_1", "w0rd",
 		"at", "current", "full", "next", "previous", "user", "user_id", "database", "password", "localtime", "current_date",
 		"select", "union", "or", "and", "not", "in", "like", "is", "null", "true", "if", "char", "count", "sleep", "collate", "div",

@@ -1,10 +1,7 @@
 package inspect
 
 import (
-	"bufio"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
@@ -848,22 +845,9 @@ var sqliFragments = func() []string {
 // TestSQLiRef compares detectSQLi with refDetectSQLi on the corpus and on
 // values generated from sqliFragments.
 func TestSQLiRef(t *testing.T) {
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			checkSQLi(t, row.Payload)
-		}
-	}
+	forCorpus(t, func(row corpusRow) {
+		checkSQLi(t, row.Payload)
+	})
 	rng := rand.New(rand.NewPCG(61, 67))
 	var b strings.Builder
 	for range cases(200000) {
@@ -909,26 +893,13 @@ func FuzzSQLInert(f *testing.F) {
 // values made of the bytes it lets through, SQL words and near-words.
 func TestSQLInert(t *testing.T) {
 	passed := 0
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range []string{row.Payload, "x " + row.Payload, strings.ToUpper(row.Payload)} {
-				if checkInert(t, v) {
-					passed++
-				}
+	forCorpus(t, func(row corpusRow) {
+		for _, v := range []string{row.Payload, "x " + row.Payload, strings.ToUpper(row.Payload)} {
+			if checkInert(t, v) {
+				passed++
 			}
 		}
-	}
+	})
 	frags := []string{" ", ".", ",", "(", ")", ";", "!", "^", "~", "!~", "'", "\"", "`", "-", "=", "1", "24", "0x41", "1.e", "1.e(", "1.e.x", "3.eggs", ".5", "1e5", "1.E(", "_",
 		"a", "x", "the", "bell", "ring", "flat", "lemon", "box", "of", "if", "in", "is", "not", "like", "null", "true", "from", "where", "by",
 		"all", "on", "to", "set", "mod", "exists", "_select", "selects", "xselect", "Select", "UNION", "Or", "DiV",

@@ -1,10 +1,7 @@
 package inspect
 
 import (
-	"bufio"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -170,23 +167,10 @@ func FuzzSQLLex(f *testing.F) {
 // TestSQLLexRef compares sqlLex with sqlLexRef on the corpus (lower-cased
 // and as it is) and on generated strings of operator and token bytes.
 func TestSQLLexRef(t *testing.T) {
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			checkSQLLex(t, row.Payload)
-			checkSQLLex(t, strings.ToLower(row.Payload))
-		}
-	}
+	forCorpus(t, func(row corpusRow) {
+		checkSQLLex(t, row.Payload)
+		checkSQLLex(t, strings.ToLower(row.Payload))
+	})
 	const alphabet = "<>=!#-|&:@?~*^/.'\"`$_ \t\n\x00\xc3\xa9aZ09+,;()[]{}%\\"
 	rng := rand.New(rand.NewPCG(3, 5))
 	b := make([]byte, 0, 16)

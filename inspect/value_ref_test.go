@@ -1,11 +1,8 @@
 package inspect
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 )
@@ -166,24 +163,11 @@ var gateFragments = []string{".", "..", ".ini", ".INI", "0", "0x", "0X", "x", "/
 // TestGatesRef compares travNeeded, xssNeeded and sqlNeeded with their
 // former forms on the corpus (in three cases) and on generated values.
 func TestGatesRef(t *testing.T) {
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			checkGates(t, row.Payload)
-			checkGates(t, strings.ToUpper(row.Payload))
-			checkGates(t, strings.ToLower(row.Payload))
-		}
-	}
+	forCorpus(t, func(row corpusRow) {
+		checkGates(t, row.Payload)
+		checkGates(t, strings.ToUpper(row.Payload))
+		checkGates(t, strings.ToLower(row.Payload))
+	})
 	rng := rand.New(rand.NewPCG(53, 59))
 	var b strings.Builder
 	for range cases(300000) {
@@ -403,23 +387,10 @@ func FuzzPathRef(f *testing.F) {
 // TestPathRef compares interestingPath and detectPathEncoding with their
 // former forms on the corpus and on paths built from anchors and names.
 func TestPathRef(t *testing.T) {
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			checkPathRef(t, row.Payload)
-			checkPathRef(t, strings.ToUpper(row.Payload))
-		}
-	}
+	forCorpus(t, func(row corpusRow) {
+		checkPathRef(t, row.Payload)
+		checkPathRef(t, strings.ToUpper(row.Payload))
+	})
 	parts := []string{"/", "\\", " ", ":", "%", ".", "_", "..", "id_rsa", "passwd", "shadow", "x.ini", "a.conf", "b.cnf", "c.log", "d_log", "e.php", "f.bat",
 		"g.sys", "ID_RSA", "Passwd", "orders", "5b0e2c3a-8f1d", "%2e", "%25", "%c0", "%e0%80", "%u002e", "\x00", "%00", "%5c"}
 	for a := range pathAnchors {

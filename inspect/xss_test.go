@@ -1,10 +1,7 @@
 package inspect
 
 import (
-	"bufio"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
@@ -186,22 +183,9 @@ var scanJSFragments = func() []string {
 // TestScanJSRef compares scanJS with scanJSRef on the corpus and on values
 // generated from scanJSFragments.
 func TestScanJSRef(t *testing.T) {
-	if path := findCorpus(); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			var row corpusRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatal(err)
-			}
-			checkScanJS(t, row.Payload)
-		}
-	}
+	forCorpus(t, func(row corpusRow) {
+		checkScanJS(t, row.Payload)
+	})
 	rng := rand.New(rand.NewPCG(13, 17))
 	var b strings.Builder
 	for range cases(300000) {
