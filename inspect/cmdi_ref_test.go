@@ -458,21 +458,20 @@ func refIpv4At(s string, i int) bool {
 	return dots == 3 && digits > 0
 }
 
-// cmdSpecial finds command injection that needs no separator.
+// refCmdSpecial is cmdSpecial as it was before its substring tests were
+// gated on the bytes of s, on the reference helpers: the oracle of both
+// TestCmdiRef (through refDetectCmdi) and FuzzCmdSpecial.
 func refCmdSpecial(s string) (string, bool) {
 	if t := strings.TrimLeft(s, " \t'\""); strings.HasPrefix(t, "() {") || strings.HasPrefix(t, "(){") {
 		return ReasonShellFunction, true // the Shellshock prefix
 	}
-	// Each substring test below runs only when s has one of its bytes.
-	flags := scanBytes(s)
-	dollar := flags&fDollar != 0
-	if dollar && (strings.Contains(s, "$[") || strings.Contains(s, "$((")) {
+	if strings.Contains(s, "$[") || strings.Contains(s, "$((") {
 		return ReasonShellSubst, true // arithmetic expansion
 	}
-	if i := refIndexIf(flags&fAngle != 0, s, "<<<"); i > 0 && refIsCmdWordByte(s[i-1]) || i >= 0 && i+3 < len(s) && (isAlnum(s[i+3]) || s[i+3] == '\'' || s[i+3] == '"' || s[i+3] == '$') {
+	if i := strings.Index(s, "<<<"); i > 0 && refIsCmdWordByte(s[i-1]) || i >= 0 && i+3 < len(s) && (isAlnum(s[i+3]) || s[i+3] == '\'' || s[i+3] == '"' || s[i+3] == '$') {
 		return ReasonShellSubst, true // here-string: cmd<<<input
 	}
-	if i := refIndexIf(dollar, s, "${"); i >= 0 {
+	if i := strings.Index(s, "${"); i >= 0 {
 		// Parameter expansion with an operator: ${x#pat}, ${a:-b}, ${p/x/y}
 		if end := strings.IndexByte(s[i:], '}'); end > 2 {
 			inner := s[i+2 : i+end]
@@ -489,10 +488,10 @@ func refCmdSpecial(s string) (string, bool) {
 	if refBraceCommand(s) {
 		return ReasonShellSubst, true
 	}
-	if flags&fColon != 0 && (strings.Contains(s, "${jndi:") || strings.Contains(s, "jndi:ldap") || strings.Contains(s, "jndi:rmi") || strings.Contains(s, "jndi:dns") || strings.Contains(s, "{jndi:")) {
+	if strings.Contains(s, "${jndi:") || strings.Contains(s, "jndi:ldap") || strings.Contains(s, "jndi:rmi") || strings.Contains(s, "jndi:dns") || strings.Contains(s, "{jndi:") {
 		return ReasonJNDI, true
 	}
-	if i := refIndexIf(flags&fParen != 0, s, "()"); i >= 0 {
+	if i := strings.Index(s, "()"); i >= 0 {
 		rest := strings.TrimLeft(s[i+2:], " \t")
 		if strings.HasPrefix(rest, "{") {
 			body := strings.TrimLeft(rest[1:], " \t")
@@ -507,13 +506,10 @@ func refCmdSpecial(s string) (string, bool) {
 			}
 		}
 	}
-	if flags&fAngle != 0 && (strings.Contains(s, "<!--#exec") || strings.Contains(s, "<!--#include") || strings.Contains(s, "<!--#echo") || strings.Contains(s, "<!--#set")) {
+	if strings.Contains(s, "<!--#exec") || strings.Contains(s, "<!--#include") || strings.Contains(s, "<!--#echo") || strings.Contains(s, "<!--#set") {
 		return ReasonCodeExec, true
 	}
 	for _, f := range [...]string{"system(", "exec(", "shell_exec(", "passthru(", "popen(", "proc_open(", "pcntl_exec(", "os.system(", "subprocess.", "runtime.getruntime", "child_process", "process.binding"} {
-		if flags&(fParen|fDot) == 0 && f != "child_process" {
-			continue // every other name has a '(' or a '.'
-		}
 		if i := strings.Index(s, f); i >= 0 && (i == 0 || !isAlnum(s[i-1]) && s[i-1] != '_' || f[len(f)-1] == '.') {
 			rest := s[i+len(f):]
 			if strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, "\"") || strings.HasPrefix(rest, "`") || strings.HasPrefix(rest, "$") || f[len(f)-1] != '(' {
@@ -521,10 +517,10 @@ func refCmdSpecial(s string) (string, bool) {
 			}
 		}
 	}
-	if flags&fSlash != 0 && (strings.Contains(s, "/dev/tcp/") || strings.Contains(s, "/dev/udp/")) {
+	if strings.Contains(s, "/dev/tcp/") || strings.Contains(s, "/dev/udp/") {
 		return ReasonShellCommand, true
 	}
-	if dollar && strings.Contains(s, "$(") {
+	if strings.Contains(s, "$(") {
 		// $( followed by a command word, even an English one.
 		i := strings.Index(s, "$(")
 		w, k := refWordAt(s, i+2)
@@ -532,7 +528,7 @@ func refCmdSpecial(s string) (string, bool) {
 			return ReasonShellSubst, true
 		}
 	}
-	if dollar && (strings.Contains(s, "${ifs") || strings.Contains(s, "$ifs")) {
+	if strings.Contains(s, "${ifs") || strings.Contains(s, "$ifs") {
 		return ReasonShellSubst, true
 	}
 	if refGlobPath(s) {
@@ -685,15 +681,6 @@ func refBraceCommand(s string) bool {
 // a line ending in a C-like '{' nor more of an expression (&& b, || c).
 func refCmdStart(t string) bool {
 	return t != "" && !strings.HasSuffix(t, "{") && t[0] != '&' && t[0] != '|'
-}
-
-// indexIf is strings.Index(s, sub) when has is true, and -1 (what Index
-// would return) when it is false because s lacks a byte of sub.
-func refIndexIf(has bool, s, sub string) int {
-	if !has {
-		return -1
-	}
-	return strings.Index(s, sub)
 }
 
 func checkCmdi(t testing.TB, v string) {

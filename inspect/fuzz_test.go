@@ -267,87 +267,6 @@ func FuzzWordScan(f *testing.F) {
 	})
 }
 
-// cmdSpecialRef is cmdSpecial before its substring tests were gated on
-// the bytes of s: FuzzCmdSpecial checks they agree.
-func cmdSpecialRef(s string) (string, bool) {
-	if t := strings.TrimLeft(s, " \t'\""); strings.HasPrefix(t, "() {") || strings.HasPrefix(t, "(){") {
-		return ReasonShellFunction, true // the Shellshock prefix
-	}
-	if strings.Contains(s, "$[") || strings.Contains(s, "$((") {
-		return ReasonShellSubst, true // arithmetic expansion
-	}
-	if i := strings.Index(s, "<<<"); i > 0 && isCmdWordByte(s[i-1]) || i >= 0 && i+3 < len(s) && (isAlnum(s[i+3]) || s[i+3] == '\'' || s[i+3] == '"' || s[i+3] == '$') {
-		return ReasonShellSubst, true // here-string: cmd<<<input
-	}
-	if i := strings.Index(s, "${"); i >= 0 {
-		// Parameter expansion with an operator: ${x#pat}, ${a:-b}, ${p/x/y}
-		if end := strings.IndexByte(s[i:], '}'); end > 2 {
-			inner := s[i+2 : i+end]
-			if k := strings.IndexAny(inner, "#%:/^,"); k > 0 && isAlpha(inner[0]) {
-				return ReasonShellSubst, true
-			}
-			// ${SHELL} -c, ${cmd} as a command
-			rest := strings.TrimLeft(s[i+end+1:], " ")
-			if strings.HasPrefix(rest, "-") && (i == 0 || s[i-1] == ' ' || s[i-1] == ';' || s[i-1] == '|' || s[i-1] == '&') {
-				return ReasonShellCommand, true
-			}
-		}
-	}
-	if refBraceCommand(s) {
-		return ReasonShellSubst, true
-	}
-	if strings.Contains(s, "${jndi:") || strings.Contains(s, "jndi:ldap") || strings.Contains(s, "jndi:rmi") || strings.Contains(s, "jndi:dns") || strings.Contains(s, "{jndi:") {
-		return ReasonJNDI, true
-	}
-	if i := strings.Index(s, "()"); i >= 0 {
-		rest := strings.TrimLeft(s[i+2:], " \t")
-		if strings.HasPrefix(rest, "{") {
-			body := strings.TrimLeft(rest[1:], " \t")
-			if strings.HasPrefix(body, ":") || strings.HasPrefix(body, "_;") {
-				return ReasonShellFunction, true // () { :; }  Shellshock
-			}
-			if end := strings.IndexByte(body, '}'); end > 0 {
-				b := body[:end]
-				if strings.Contains(b, "|") || strings.Contains(b, "&") {
-					return ReasonShellFunction, true // f(){ f|f& };f
-				}
-			}
-		}
-	}
-	if strings.Contains(s, "<!--#exec") || strings.Contains(s, "<!--#include") || strings.Contains(s, "<!--#echo") || strings.Contains(s, "<!--#set") {
-		return ReasonCodeExec, true
-	}
-	for _, f := range [...]string{"system(", "exec(", "shell_exec(", "passthru(", "popen(", "proc_open(", "pcntl_exec(", "os.system(", "subprocess.", "runtime.getruntime", "child_process", "process.binding"} {
-		if i := strings.Index(s, f); i >= 0 && (i == 0 || !isAlnum(s[i-1]) && s[i-1] != '_' || f[len(f)-1] == '.') {
-			rest := s[i+len(f):]
-			if strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, "\"") || strings.HasPrefix(rest, "`") || strings.HasPrefix(rest, "$") || f[len(f)-1] != '(' {
-				return ReasonCodeExec, true
-			}
-		}
-	}
-	if strings.Contains(s, "/dev/tcp/") || strings.Contains(s, "/dev/udp/") {
-		return ReasonShellCommand, true
-	}
-	if strings.Contains(s, "$(") {
-		// $( followed by a command word, even an English one.
-		i := strings.Index(s, "$(")
-		w, k := refWordAt(s, i+2)
-		if cmdStrong[w] || cmdWeak[w] && refShellArg(s, k, true) && k < len(s) && s[k] != ')' || w == "" && i+2 < len(s) && s[i+2] == '(' {
-			return ReasonShellSubst, true
-		}
-	}
-	if strings.Contains(s, "${ifs") || strings.Contains(s, "$ifs") {
-		return ReasonShellSubst, true
-	}
-	if refGlobPath(s) {
-		return ReasonShellGlobPath, true
-	}
-	if r, ok := refWindowsCmd(s); ok {
-		return r, true
-	}
-	return "", false
-}
-
 func FuzzCmdSpecial(f *testing.F) {
 	for _, s := range []string{"() { :; }; echo", "$((1+1))", "cat<<<x", "${a:-b}", "${jndi:ldap://x}", "f(){ f|f& };f",
 		"<!--#exec cmd=\"ls\"-->", "system('id')", "child_process", "x.child_process", "/dev/tcp/1.2.3.4/80", "$(id)", "${ifs}cat", "$ifs"} {
@@ -355,7 +274,7 @@ func FuzzCmdSpecial(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		r1, ok1 := cmdSpecial(s)
-		r2, ok2 := cmdSpecialRef(s)
+		r2, ok2 := refCmdSpecial(s)
 		if r1 != r2 || ok1 != ok2 {
 			t.Fatalf("cmdSpecial(%q) = %q %v, before %q %v", s, r1, ok1, r2, ok2)
 		}
