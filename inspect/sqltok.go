@@ -93,7 +93,7 @@ func sqlLex(s string, buf []token) []token {
 		case cl&lxSpace != 0:
 			i++
 			continue
-		case cl&lxDigit != 0:
+		case cl&lxDigit != 0, c == '.' && i+1 < len(s) && lexClass[s[i+1]]&lxDigit != 0: // 1.5, .5
 			j := i + 1
 			for j < len(s) && (lexClass[s[j]]&lxWord != 0 || s[j] == '.') {
 				j++
@@ -161,16 +161,6 @@ func sqlLex(s string, buf []token) []token {
 			toks = append(toks, token{s[i:k], i, tVar, 0, false})
 			i = k
 			continue
-		case '.':
-			if i+1 < len(s) && '0' <= s[i+1] && s[i+1] <= '9' {
-				j := i + 1
-				for j < len(s) && (lexClass[s[j]]&lxWord != 0 || s[j] == '.') {
-					j++
-				}
-				toks = append(toks, token{s[i:j], i, tNumber, 0, false})
-				i = j
-				continue
-			}
 		}
 		if n := opLen(s[i:]); n > 0 {
 			toks = append(toks, token{s[i : i+n], i, tOp, 0, false})
