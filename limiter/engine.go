@@ -214,16 +214,24 @@ func (s *Spec) eval(e *eval, st State, now, cost int64) {
 	}
 }
 
+// gcraStep is GCRA's decision for a key whose theoretical arrival time is
+// t0: the time tat it starts from (at least now), the arrival time next
+// after admitting cost, and whether cost is admitted.
+func gcraStep(t0, now, cost, t, tau int64) (tat, next int64, allowed bool) {
+	tat = max(t0, now)
+	next = tat + cost*t
+	return tat, next, next-now <= tau
+}
+
 func (s *Spec) gcra(e *eval, st State, now, cost int64, impossible bool) {
 	t, tau := s.Period, s.Quota*s.Period
-	tat := max(st.T, now)
+	tat, next, ok := gcraStep(st.T, now, cost, t, tau)
 	e.remBase = max((tau-(tat-now))/t, 0)
 	e.resetBase = tat - now
 	if impossible {
 		return
 	}
-	next := tat + cost*t
-	if next-now <= tau {
+	if ok {
 		e.ok = true
 		e.used = e.base
 		e.used.T = next

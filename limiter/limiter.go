@@ -269,15 +269,15 @@ func (l *Limiter) fast(key string, cost int64, peek bool) (r Result, ok bool) {
 		return r, false
 	}
 	now := l.nowMicro()
-	allowed, handled, tat := m.gcra1(m.hashKey(key, p.nh[0]), p.t, p.tau, cost, now, peek)
+	allowed, handled, tat, next := m.gcra1(m.hashKey(key, p.nh[0]), p.t, p.tau, cost, now, peek)
 	if !handled {
 		return r, false
 	}
 	end := tat
 	if !allowed {
-		r.RetryAfter = time.Duration(tat+cost*p.t-p.tau-now) * time.Microsecond
+		r.RetryAfter = time.Duration(next-p.tau-now) * time.Microsecond
 	} else if !peek {
-		end = tat + cost*p.t
+		end = next
 	}
 	r.Allowed, r.Limit, r.Window = allowed, p.limit, p.window
 	r.Remaining = max((p.tau-(end-now))/p.t, 0)

@@ -540,10 +540,11 @@ func (m *MemoryBackend) storeT(h uint64, k *memBucket, w int, t int64) {
 // gcra1 decides one GCRA limit without penalty (emission interval t,
 // burst tolerance tau) for the key hashed to h: the Limiter's path for
 // its default limit. tat is the key's theoretical arrival time before the
-// decision (at least now). It changes nothing and reports handled false
-// when the key's record holds penalty state, left by an earlier limit
-// under the same name, which decide1 handles.
-func (m *MemoryBackend) gcra1(h uint64, t, tau, cost, now int64, peek bool) (allowed, handled bool, tat int64) {
+// decision (at least now), next the one after admitting cost. It changes
+// nothing and reports handled false when the key's record holds penalty
+// state, left by an earlier limit under the same name, which decide1
+// handles.
+func (m *MemoryBackend) gcra1(h uint64, t, tau, cost, now int64, peek bool) (allowed, handled bool, tat, next int64) {
 	// locate's first step, written out for the common case: the key is
 	// there and stays put while we lock its bucket.
 	b1, b2 := m.buckets(h)
@@ -565,34 +566,29 @@ func (m *MemoryBackend) gcra1(h uint64, t, tau, cost, now int64, peek bool) (all
 			k.unlock() // moved or evicted meanwhile, or penalty state
 			break
 		}
-		tat = max(r.t, now)
-		next := tat + cost*t
-		if allowed = next-now <= tau; allowed && !peek {
+		if tat, next, allowed = gcraStep(r.t, now, cost, t, tau); allowed && !peek {
 			r.t = next // the counts, if any (from a window limit once under this name), stay as eval keeps them
 		}
 		k.unlock()
-		return allowed, true, tat
+		return allowed, true, tat, next
 	}
+	// Not found (or moved meanwhile): locate, which inserts too.
 	k, w := m.locate(h)
-	tat = now
+	t0 := now // a new key
 	if w >= 0 {
 		r := &k.s[w].r
 		if r.pen != 0 {
 			m.release(h, k, w)
-			return false, false, 0
+			return false, false, 0, 0
 		}
-		tat = max(r.t, now)
+		t0 = r.t
 	}
-	next := tat + cost*t
-	if next-now > tau {
-		m.release(h, k, w) // a denial writes nothing
-		return false, true, tat
-	}
-	if !peek {
+	tat, next, allowed = gcraStep(t0, now, cost, t, tau)
+	if allowed && !peek { // a denial writes nothing
 		m.storeT(h, k, w, next)
 	}
 	m.release(h, k, w)
-	return true, true, tat
+	return allowed, true, tat, next
 }
 
 // decide1 is Decide for a batch of one op, without the batch: the direct
